@@ -1,0 +1,134 @@
+"""llama.cpp in-process (llama-cpp-python) with the embedded GGUF or any GGUF file.
+
+instructor's JSON_SCHEMA mode sends `response_format={"type": "json_schema", ...}`, which
+llama-cpp-python ignores in-process (no grammar, free text). The create shim below rewrites
+it to `{"type": "json_object", "schema": ...}`, which llama-cpp-python turns into a grammar,
+so decoding is constrained to the (flat) draft schema. Re-asks stay instructor's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import instructor
+
+from extractor.backends.base import Backend, ConfigError, GenerationParams
+from extractor.model_store import EMBEDDED_NAME, EMBEDDED_SHA256, cache_root, embedded_model_path, sha256_file
+
+_MODELS: dict[tuple[str, int, int], Any] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _load_llama(path: Path, n_ctx: int, n_threads: int, seed: int) -> Any:
+    """Load a GGUF once per process and share it (loading costs seconds and ~1.5 GB)."""
+    key = (str(path), n_ctx, n_threads)
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:  # pragma: no cover - dependency of the project
+                raise ConfigError("llama-cpp-python is not installed; run: pip install -e .") from exc
+            _MODELS[key] = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_batch=512,
+                seed=seed,
+                verbose=False,
+            )
+        return _MODELS[key]
+
+
+def _file_sha256(path: Path) -> str:
+    """sha256 of a GGUF, remembered by path, size and mtime so it is hashed once."""
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    index_path = cache_root() / "models" / "hashes.json"
+    try:
+        index = json.loads(index_path.read_text())
+    except (OSError, ValueError):
+        index = {}
+    if key not in index:
+        index[key] = sha256_file(path)
+        index_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = index_path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(index, indent=1))
+        os.replace(tmp, index_path)
+    return index[key]
+
+
+class LocalLlamaBackend(Backend):
+    provider = "local"
+    mode = "json_schema"  # rewritten to llama.cpp json_object + schema by _raw_create
+    default_concurrency = 1  # one in-process model: documents are serialised anyway
+
+    def __init__(
+        self,
+        path: str | None = None,
+        *,
+        params: GenerationParams | None = None,
+        max_reasks: int = 1,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+    ):
+        super().__init__(params, max_reasks)
+        if path:
+            gguf = Path(path).expanduser()
+            if not gguf.is_file():
+                raise ConfigError(f"local model file not found: {gguf}")
+            self.model = gguf.name
+        else:
+            gguf = None
+            self.model = EMBEDDED_NAME
+        self._path = gguf
+        self.context_window = n_ctx
+        self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        self._llama: Any = None
+        self._patched: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:
+            self._path = embedded_model_path()
+        return self._path
+
+    @property
+    def identity(self) -> str:
+        sha = EMBEDDED_SHA256 if self.model == EMBEDDED_NAME and self._path is None else _file_sha256(self.path)
+        return f"local:gguf-sha256:{sha}:ctx{self.context_window}"
+
+    @property
+    def llama(self) -> Any:
+        if self._llama is None:
+            self._llama = _load_llama(self.path, self.context_window, self.n_threads, self.params.seed)
+        return self._llama
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _raw_create(self, **kwargs: Any) -> Any:
+        response_format = kwargs.pop("response_format", None)
+        if response_format and response_format.get("type") == "json_schema":
+            kwargs["response_format"] = {"type": "json_object", "schema": response_format["json_schema"]["schema"]}
+        elif response_format:
+            kwargs["response_format"] = response_format
+        kwargs.pop("model", None)
+        with self._lock:  # a llama.cpp context is not thread-safe
+            return self.llama.create_chat_completion_openai_v1(**kwargs)
+
+    async def _create(self) -> Any:
+        if self._patched is None:
+            patched = instructor.patch(create=self._raw_create, mode=instructor.Mode.JSON_SCHEMA)
+
+            async def create_in_thread(**kwargs: Any) -> Any:
+                # to_thread copies contextvars, so the grounding text reaches the validators.
+                return await asyncio.to_thread(patched, **kwargs)
+
+            self._patched = create_in_thread
+        return self._patched

@@ -1,0 +1,106 @@
+"""OpenAI and OpenAI-compatible servers (vLLM, Ollama, `python -m llama_cpp.server`)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import instructor
+import openai
+
+from extractor.backends.base import Backend, ConfigError, GenerationParams
+from extractor.backends.retry import RetryPolicy, with_retries
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+OLLAMA_BASE_URL = "http://localhost:11434/v1"
+
+# The instructor mode that actually constrains each server kind:
+# - OpenAI: TOOLS (forced function call, schema-checked server side).
+# - llama_cpp.server: TOOLS (a forced tool call is decoded under a grammar built from the
+#   schema; the server rejects response_format=json_schema).
+# - vLLM: TOOLS (named tool choice uses guided decoding).
+# - Ollama: JSON (format=json; tool calling depends on the model).
+DEFAULT_MODES = {
+    "openai": instructor.Mode.TOOLS,
+    "llamacpp": instructor.Mode.TOOLS,
+    "vllm": instructor.Mode.TOOLS,
+    "compatible": instructor.Mode.TOOLS,
+    "ollama": instructor.Mode.JSON,
+}
+
+
+def redact_url(url: str) -> str:
+    """Drop credentials and query strings from a URL before it is shown or hashed."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+class OpenAIBackend(Backend):
+    default_concurrency = 8
+
+    def __init__(
+        self,
+        provider: str,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        mode: instructor.Mode | None = None,
+        params: GenerationParams | None = None,
+        max_reasks: int = 2,
+        retry: RetryPolicy | None = None,
+        timeout: float = 120.0,
+        context_window: int = 32768,
+    ):
+        super().__init__(params, max_reasks)
+        self.provider = provider
+        self.model = model
+        if provider == "openai" and not base_url:
+            base_url = os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL
+            api_key = api_key or os.environ.get("OPENAI_API_KEY")
+            if not api_key:
+                raise ConfigError("openai/* models need an API key: set OPENAI_API_KEY (or pass --base-url for a local server)")
+        if provider == "ollama" and not base_url:
+            base_url = OLLAMA_BASE_URL
+        if not base_url:
+            raise ConfigError(f"{provider}/{model} needs --base-url (the server's OpenAI-compatible /v1 URL)")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"--base-url {redact_url(base_url)!r} is not an http(s) URL")
+        self.base_url = base_url
+        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
+        self._mode = mode or DEFAULT_MODES.get(provider, instructor.Mode.TOOLS)
+        self.mode = self._mode.name.lower()
+        self.retry = retry or RetryPolicy(attempt_timeout=timeout)
+        self.timeout = timeout
+        self.context_window = context_window
+        self._client: openai.AsyncOpenAI | None = None
+        self._patched: Any = None
+
+    @property
+    def identity(self) -> str:
+        # No key material: the endpoint (credentials stripped), the model and the mode.
+        return f"{self.provider}:{self.model}@{redact_url(self.base_url)}#{self.mode}"
+
+    async def _create(self) -> Any:
+        if self._patched is None:
+            # openai's own retries are off: tenacity below owns transport retries.
+            self._client = openai.AsyncOpenAI(
+                api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
+            )
+            raw_create = with_retries(self._client.chat.completions.create, self.retry, self._count_retry)
+            self._patched = instructor.patch(create=raw_create, mode=self._mode)
+        return self._patched
+
+    def _count_retry(self, _exc: BaseException) -> None:
+        self.transport_retries += 1
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+            self._patched = None

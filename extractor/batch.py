@@ -1,0 +1,176 @@
+"""Batch input and output: find documents, read them safely, write results resumably.
+
+Output is JSONL, one line per document, appended and flushed as each finishes. On rerun
+the existing lines are read (a torn last line from a killed run is cut off first) and
+documents whose (source, content sha256) are already there are skipped. Failures go to a
+separate errors JSONL and never stop the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+DEFAULT_MAX_BYTES = 2_000_000
+STDIN = "-"
+
+
+class InputError(ValueError):
+    """A document that cannot be read; the message names the file and the problem."""
+
+
+@dataclass
+class Document:
+    source: str
+    text: str
+    sha256: str
+    encoding: str = "utf-8"
+
+
+@dataclass
+class InputProblem:
+    source: str
+    message: str
+
+
+def discover(paths: Iterable[str]) -> tuple[list[str], list[InputProblem]]:
+    """Expand paths (files, directories recursively for *.txt, '-' for stdin)."""
+    found: list[str] = []
+    problems: list[InputProblem] = []
+    for raw in paths:
+        if raw == STDIN:
+            found.append(STDIN)
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*.txt") if p.is_file())
+            if not files:
+                problems.append(InputProblem(raw, f"{raw}: directory has no .txt files"))
+            found.extend(str(p) for p in files)
+        elif path.is_file():
+            found.append(str(path))
+        elif path.exists():
+            problems.append(InputProblem(raw, f"{raw}: not a regular file"))
+        else:
+            problems.append(InputProblem(raw, f"{raw}: no such file or directory"))
+    unique = list(dict.fromkeys(found))
+    return unique, problems
+
+
+def decode(data: bytes, source: str, fallback: str | None = "cp1252") -> tuple[str, str]:
+    """Decode bytes as UTF-8 (BOM allowed), else the declared fallback; refuse binary data."""
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{source}: binary file (NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if not fallback:
+            raise InputError(f"{source}: not valid UTF-8 (byte {exc.start}) and no fallback encoding set") from exc
+        try:
+            return data.decode(fallback), fallback
+        except (UnicodeDecodeError, LookupError) as exc2:
+            raise InputError(f"{source}: neither UTF-8 nor {fallback}") from exc2
+
+
+def read_document(
+    source: str, *, max_bytes: int = DEFAULT_MAX_BYTES, fallback: str | None = "cp1252", stdin: TextIO | None = None
+) -> Document:
+    if source == STDIN:
+        stream = stdin or sys.stdin
+        data = stream.buffer.read(max_bytes + 1) if hasattr(stream, "buffer") else stream.read().encode()
+    else:
+        try:
+            size = os.path.getsize(source)
+            if size > max_bytes:
+                raise InputError(f"{source}: {size:,} bytes is over the {max_bytes:,}-byte limit (--max-bytes)")
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{source}: cannot read ({exc.strerror or exc})") from exc
+    if len(data) > max_bytes:
+        raise InputError(f"{source}: over the {max_bytes:,}-byte limit (--max-bytes)")
+    text, encoding = decode(data, source, fallback)
+    if not text.strip():
+        raise InputError(f"{source}: empty or whitespace-only")
+    return Document(source=source, text=text, sha256=hashlib.sha256(data).hexdigest(), encoding=encoding)
+
+
+def repair_jsonl(path: Path) -> int:
+    """Cut a torn (unterminated or unparsable) last line left by a killed run.
+
+    Returns the number of bytes removed.
+    """
+    if not path.exists():
+        return 0
+    size = path.stat().st_size
+    if size == 0:
+        return 0
+    with path.open("rb+") as handle:
+        data = handle.read()
+        keep = len(data)
+        if not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+        else:
+            last_start = data.rfind(b"\n", 0, len(data) - 1) + 1
+            try:
+                json.loads(data[last_start:])
+            except ValueError:
+                keep = last_start
+        if keep < len(data):
+            handle.truncate(keep)
+        return len(data) - keep
+
+
+def done_keys(path: Path) -> set[tuple[str, str]]:
+    """(source, sha256) of every complete result line already in `path`."""
+    keys: set[tuple[str, str]] = set()
+    if not path.exists():
+        return keys
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+                keys.add((record["source"], record["meta"]["input_sha256"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+    return keys
+
+
+class JsonlWriter:
+    """Append-only JSONL sink: one write + flush per record, so a crash tears at most one line."""
+
+    def __init__(self, path: Path | None, stream: TextIO | None = None):
+        self.path = path
+        self._handle: TextIO | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            repair_jsonl(path)
+            self._handle = path.open("a", encoding="utf-8")
+        else:
+            self._handle = stream
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self._handle is None:
+            return
+        self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._handle.flush()
+
+    def close(self) -> None:
+        if self.path is not None and self._handle is not None:
+            self._handle.close()
+        self._handle = None
+
+
+def iter_documents(
+    sources: list[str], *, max_bytes: int, fallback: str | None
+) -> Iterator[Document | InputProblem]:
+    for source in sources:
+        try:
+            yield read_document(source, max_bytes=max_bytes, fallback=fallback)
+        except InputError as exc:
+            yield InputProblem(source, str(exc))

@@ -1,0 +1,169 @@
+"""On-disk response cache (diskcache), one entry per successful model pass.
+
+Key: sha256 over the backend identity (GGUF sha256, or provider+model+endpoint; never a
+key), the prompt version and content hash, the draft schema hash, the generation params,
+the pass name, the text hash and the rendered messages. Values are JSON text, not pickles,
+so a cache can be exported for review and imported elsewhere (`extractor cache export`).
+
+Only validated outputs are stored. A corrupt or unreadable entry is a miss, is deleted and
+is overwritten by the next success; the cache never crashes a run. diskcache is SQLite
+backed, so processes sharing a directory are safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import diskcache
+
+from extractor.model_store import cache_root
+
+log = logging.getLogger(__name__)
+FORMAT_VERSION = 1
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("EXTRACTOR_CACHE_DIR") or cache_root() / "responses")
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def make_key(
+    *,
+    identity: str,
+    prompt_id: str,
+    schema_hash: str,
+    params: dict[str, Any],
+    pass_name: str,
+    text: str,
+    messages: list[dict[str, str]],
+) -> str:
+    payload = {
+        "format": FORMAT_VERSION,
+        "identity": identity,
+        "prompt": prompt_id,
+        "schema": schema_hash,
+        "params": params,
+        "pass": pass_name,
+        "text_sha256": sha256_text(text),
+        "messages_sha256": sha256_text(json.dumps(messages, sort_keys=True, ensure_ascii=False)),
+    }
+    return sha256_text(json.dumps(payload, sort_keys=True))
+
+
+@dataclass
+class CacheStats:
+    directory: str
+    entries: int
+    bytes_on_disk: int
+    hits: int
+    misses: int
+    errors: int
+
+
+class ResponseCache:
+    def __init__(self, directory: Path | str | None = None, *, size_limit: int = 2**31):
+        self.directory = Path(directory) if directory else default_cache_dir()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit, timeout=30)
+        self.hits = 0
+        self.misses = 0
+        self.errors = 0
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        try:
+            raw = self._cache.get(key, default=None)
+        except Exception as exc:  # corrupt DB page, missing value file, unpickling error...
+            self._drop(key, exc)
+            return None
+        if raw is None:
+            self.misses += 1
+            return None
+        try:
+            value = json.loads(raw)
+            if not isinstance(value, dict) or "output" not in value:
+                raise ValueError("entry has no output")
+        except (TypeError, ValueError) as exc:
+            self._drop(key, exc)
+            return None
+        self.hits += 1
+        return value
+
+    def set(self, key: str, value: dict[str, Any]) -> None:
+        entry = {"stored_at": time.time(), **value}
+        try:
+            self._cache.set(key, json.dumps(entry, ensure_ascii=False, sort_keys=True))
+        except Exception as exc:  # a full disk or read-only cache must not fail the extraction
+            self.errors += 1
+            log.warning("cache write failed (%s): %s", self.directory, exc)
+
+    def _drop(self, key: str, exc: Exception) -> None:
+        self.errors += 1
+        self.misses += 1
+        log.warning("cache entry %s unreadable, treated as a miss: %s", key[:12], exc)
+        try:
+            self._cache.delete(key)
+        except Exception:
+            pass
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def stats(self) -> CacheStats:
+        return CacheStats(
+            directory=str(self.directory),
+            entries=len(self._cache),
+            bytes_on_disk=int(self._cache.volume()),
+            hits=self.hits,
+            misses=self.misses,
+            errors=self.errors,
+        )
+
+    def clear(self) -> int:
+        return int(self._cache.clear())
+
+    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for key in sorted(self._cache.iterkeys()):
+            value = self.get(key)
+            if value is not None:
+                yield key, value
+
+    def export_jsonl(self, path: Path) -> int:
+        """Write every entry as one JSON line, sorted by key, for review and replay."""
+        count = 0
+        with path.open("w", encoding="utf-8") as out:
+            for key, value in self.items():
+                value = {k: v for k, v in value.items() if k != "stored_at"}
+                out.write(json.dumps({"key": key, **value}, ensure_ascii=False, sort_keys=True) + "\n")
+                count += 1
+        return count
+
+    def import_jsonl(self, path: Path) -> int:
+        count = 0
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    entry = json.loads(line)
+                    key = entry.pop("key")
+                    if not isinstance(key, str) or "output" not in entry:
+                        raise ValueError("needs 'key' and 'output'")
+                except (ValueError, KeyError) as exc:
+                    raise ValueError(f"{path}:{number}: not a cache export line ({exc})") from exc
+                self.set(key, entry)
+                count += 1
+        return count
+
+    def close(self) -> None:
+        self._cache.close()

@@ -1,0 +1,201 @@
+"""`extractor eval`: run the extractor over an eval set, score it, report, and gate.
+
+An eval set is any directory of case folders holding article.txt + gold.json
+(../shared/EVAL_FORMAT.md). Every case is scored: a failed extraction counts as an empty
+prediction and the report names the case and the error. A case whose gold or article
+cannot be read is reported as unscorable, which fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from extractor.pipeline import Extractor
+from extractor.scoring import GoldError, aggregate, load_gold, score_case
+
+TYPES = ("actors", "events", "sanctions")
+GATE_KEYS = ("overall_f1", "actors_f1", "events_f1", "sanctions_f1", "grounding")
+
+
+def discover_cases(root: Path, only: list[str] | None = None) -> list[Path]:
+    cases = sorted(p for p in root.iterdir() if p.is_dir() and (p / "gold.json").exists())
+    if only:
+        missing = sorted(set(only) - {p.name for p in cases})
+        if missing:
+            raise ValueError(f"{root}: no such case(s): {', '.join(missing)}")
+        cases = [p for p in cases if p.name in only]
+    if not cases:
+        raise ValueError(f"{root}: no case directories with a gold.json")
+    return cases
+
+
+def load_thresholds(path: Path) -> dict[str, float]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read thresholds ({exc})") from exc
+    unknown = sorted(set(data) - set(GATE_KEYS) - {"comment", "measured", "tolerance"})
+    if unknown:
+        raise ValueError(f"{path}: unknown threshold key(s) {', '.join(unknown)}; known: {', '.join(GATE_KEYS)}")
+    return {key: float(data[key]) for key in GATE_KEYS if key in data}
+
+
+def run_eval(extractor: Extractor, case_dirs: list[Path], console: Console | None = None) -> dict[str, Any]:
+    return asyncio.run(_run(extractor, case_dirs, console or Console(stderr=True)))
+
+
+async def _run(extractor: Extractor, case_dirs: list[Path], console: Console) -> dict[str, Any]:
+    started = time.perf_counter()
+    loaded: dict[str, tuple[Any, str]] = {}
+    unscorable: list[dict[str, Any]] = []
+    for case in case_dirs:
+        try:
+            gold = load_gold(case / "gold.json")
+            article = (case / "article.txt").read_text(encoding="utf-8")
+            if not article.strip():
+                raise ValueError(f"{case / 'article.txt'}: empty")
+            loaded[case.name] = (gold, article)
+        except (GoldError, OSError, UnicodeDecodeError, ValueError) as exc:
+            unscorable.append({"id": case.name, "error": str(exc).splitlines()[0]})
+
+    predictions: dict[str, Any] = {}
+    usage = {"prompt_tokens": 0, "completion_tokens": 0}
+    model_calls = cache_hits = 0
+    with console.status("") as status:
+        done = 0
+        documents = [(cid, article, gold.published and str(gold.published)) for cid, (gold, article) in loaded.items()]
+        async for case_id, result in extractor.aextract_many(documents):
+            done += 1
+            status.update(f"eval: {done}/{len(documents)} cases ({case_id})")
+            predictions[case_id] = result
+            if not isinstance(result, BaseException):
+                usage["prompt_tokens"] += result.meta.usage.prompt_tokens
+                usage["completion_tokens"] += result.meta.usage.completion_tokens
+                model_calls += result.meta.model_calls
+                cache_hits += sum(1 for p in result.meta.passes if p.cache_hit)
+
+    scores, cases = [], []
+    for case_id, (gold, article) in loaded.items():
+        result = predictions.get(case_id)
+        failed = isinstance(result, BaseException) or result is None
+        prediction = None if failed else result.model_dump(mode="json")
+        score = score_case(gold, prediction, article)
+        scores.append(score)
+        entry = score.to_dict()
+        entry.pop("matches", None)
+        for kind in TYPES:
+            entry[kind].pop("matches", None)
+        if failed:
+            entry["error"] = f"{type(result).__name__}: {str(result).splitlines()[0] if str(result) else ''}"
+        else:
+            entry["seconds"] = result.meta.seconds
+            entry["warnings"] = result.meta.warnings
+        cases.append(entry)
+    for bad in unscorable:
+        cases.append({"id": bad["id"], "error": bad["error"], "unscorable": True})
+
+    report = aggregate(scores)
+    report.update(
+        {
+            "cases": sorted(cases, key=lambda c: c["id"]),
+            "failed_cases": sorted(c["id"] for c in cases if "error" in c),
+            "unscorable_cases": sorted(b["id"] for b in unscorable),
+            "model": extractor.model_label,
+            "backend": extractor.backend.identity,
+            "prompt_version": extractor.prompts.id,
+            "usage": {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]},
+            "model_calls": model_calls,
+            "cache_hits": cache_hits,
+            "seconds": round(time.perf_counter() - started, 3),
+            "n_cases": len(case_dirs),
+        }
+    )
+    return report
+
+
+def check_gates(report: dict[str, Any], gates: dict[str, float]) -> list[str]:
+    failures = [f"case {c['id']} could not be scored: {c['error']}" for c in report["cases"] if c.get("unscorable")]
+    values = {
+        "overall_f1": report["overall"]["f1"],
+        **{f"{kind}_f1": report[kind]["f1"] for kind in TYPES},
+        "grounding": report.get("grounding"),
+    }
+    for key, minimum in gates.items():
+        value = values.get(key)
+        if value is None or value + 1e-9 < minimum:
+            shown = "n/a" if value is None else f"{value:.3f}"
+            failures.append(f"{key} {shown} < {minimum:.3f}")
+    return failures
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def print_report(report: dict[str, Any], console: Console) -> None:
+    table = Table(title=f"eval: {report['model']} · prompt {report['prompt_version']}")
+    for column in ("type", "precision", "recall", "F1", "tp", "fp", "fn", "field accuracy"):
+        table.add_column(column, justify="right" if column not in ("type", "field accuracy") else "left")
+    for kind in TYPES:
+        row = report[kind]
+        fields = ", ".join(f"{k} {_fmt(v)}" for k, v in row.get("field_accuracy", {}).items())
+        table.add_row(kind, *(_fmt(row[k]) for k in ("precision", "recall", "f1", "tp", "fp", "fn")), fields)
+    overall = report["overall"]
+    table.add_row("overall (micro)", *(_fmt(overall[k]) for k in ("precision", "recall", "f1", "tp", "fp", "fn")), "")
+    console.print(table)
+
+    cases = Table(title="per case (F1)")
+    for column in ("case", "actors", "events", "sanctions", "grounding", "error"):
+        cases.add_column(column)
+    for case in report["cases"]:
+        if case.get("unscorable"):
+            cases.add_row(case["id"], "-", "-", "-", "-", case["error"])
+            continue
+        cases.add_row(
+            case["id"], *(_fmt(case[k]["f1"]) for k in TYPES), _fmt(case.get("grounding")), case.get("error", "")
+        )
+    console.print(cases)
+    console.print(
+        f"grounding {_fmt(report.get('grounding'))} · tokens {report['usage']['total_tokens']} · "
+        f"model calls {report['model_calls']} · cache hits {report['cache_hits']} · {report['seconds']:.1f}s"
+    )
+
+
+def markdown_report(report: dict[str, Any]) -> str:
+    lines = [
+        f"# Eval report: {report['model']}",
+        "",
+        f"- prompt version: `{report['prompt_version']}`",
+        f"- backend: `{report['backend']}`",
+        f"- cases: {report['n_cases']} (failed: {', '.join(report['failed_cases']) or 'none'})",
+        f"- micro-F1: **{_fmt(report['overall']['f1'])}** · grounding: {_fmt(report.get('grounding'))}",
+        f"- tokens: {report['usage']['total_tokens']} · model calls: {report['model_calls']} · "
+        f"seconds: {report['seconds']:.1f}",
+        "",
+        "| type | precision | recall | F1 | tp | fp | fn | field accuracy |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for kind in (*TYPES, "overall"):
+        row = report[kind]
+        fields = ", ".join(f"{k} {_fmt(v)}" for k, v in row.get("field_accuracy", {}).items())
+        lines.append(
+            f"| {kind} | " + " | ".join(_fmt(row[k]) for k in ("precision", "recall", "f1", "tp", "fp", "fn")) + f" | {fields} |"
+        )
+    lines += ["", "| case | actors F1 | events F1 | sanctions F1 | grounding | error |", "|---|---|---|---|---|---|"]
+    for case in report["cases"]:
+        if case.get("unscorable"):
+            lines.append(f"| {case['id']} | - | - | - | - | {case['error']} |")
+        else:
+            lines.append(
+                f"| {case['id']} | "
+                + " | ".join(_fmt(case[k]["f1"]) for k in TYPES)
+                + f" | {_fmt(case.get('grounding'))} | {case.get('error', '')} |"
+            )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,251 @@
+"""The record-type passes: what the model is asked to return, and how it is validated.
+
+Each pass has a *draft* response model: flat, strings and enums only, with the quote the
+model must copy. These are the models instructor validates. Their JSON schema is inlined
+(no `$ref`/`$defs`) and every property is required, because llama.cpp's schema-to-grammar
+converter drops nested references; the constraints a grammar cannot carry (grounded quotes,
+sane numbers) are pydantic validators, and a failure makes instructor re-ask.
+
+Grounding needs the source text inside the validator. It is passed through a ContextVar,
+not instructor's `context=`, because instructor renders every message as a Jinja template
+when a context is given, which would rewrite articles that contain braces.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+import hashlib
+import json
+from contextlib import contextmanager
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from extractor.grounding import locate
+from extractor.schemas import Evidence
+
+ActorKindLit = Literal[
+    "person",
+    "state_forces",
+    "armed_group",
+    "government",
+    "international_organization",
+    "ngo",
+    "media",
+    "company",
+    "other",
+]
+EventTypeLit = Literal[
+    "battle",
+    "explosion_remote_violence",
+    "violence_against_civilians",
+    "protest",
+    "riot",
+    "strategic_development",
+]
+MeasureLit = Literal[
+    "terrorist_designation",
+    "sanctions_listing",
+    "asset_freeze",
+    "travel_ban",
+    "arms_embargo",
+    "trade_restriction",
+    "reward",
+    "other",
+]
+StatusLit = Literal["imposed", "in_force", "under_review", "lifted"]
+
+_grounding_text: contextvars.ContextVar[str | None] = contextvars.ContextVar("grounding_text", default=None)
+
+
+@contextmanager
+def grounding_against(text: str | None):
+    """Within this block, draft validators require every quote to be found in `text`."""
+    token = _grounding_text.set(text)
+    try:
+        yield
+    finally:
+        _grounding_text.reset(token)
+
+
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target = defs[node["$ref"].split("/")[-1]]
+            return _inline_refs(copy.deepcopy(target), defs)
+        return {key: _inline_refs(value, defs) for key, value in node.items() if key != "$defs"}
+    if isinstance(node, list):
+        return [_inline_refs(item, defs) for item in node]
+    return node
+
+
+def _require_all(node: Any) -> Any:
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "properties" in node:
+            node["required"] = list(node["properties"])
+            node["additionalProperties"] = False
+        for value in node.values():
+            _require_all(value)
+    elif isinstance(node, list):
+        for item in node:
+            _require_all(item)
+    return node
+
+
+class Draft(BaseModel):
+    """Base of every model-facing response model: flat, grammar-friendly JSON schema."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        schema = super().model_json_schema(*args, **kwargs)
+        flat = _inline_refs(schema, schema.get("$defs", {}))
+        for prop in _walk_props(flat):
+            prop.pop("default", None)
+            prop.pop("title", None)
+        return _require_all(flat)
+
+
+def _walk_props(node: Any):
+    if isinstance(node, dict):
+        for value in node.get("properties", {}).values():
+            yield value
+        for value in node.values():
+            yield from _walk_props(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk_props(item)
+
+
+def _clean_names(values: list[str]) -> list[str]:
+    seen: list[str] = []
+    for value in values:
+        value = " ".join(str(value).split())
+        if value and value.lower() not in {s.lower() for s in seen}:
+            seen.append(value)
+    return seen
+
+
+class _Quoted(Draft):
+    quote: str = Field(description="One complete sentence copied verbatim from the article.")
+
+    def anchors(self) -> list[str]:
+        return [self.quote]
+
+
+class ActorDraft(Draft):
+    """Actors carry no quote: their evidence is the verbatim mention of the name (or an
+    alias) in the text, which costs no generated tokens and cannot be paraphrased."""
+
+    name: str
+    kind: ActorKindLit
+    aliases: list[str] = Field(default_factory=list)
+
+    _norm_aliases = field_validator("aliases")(classmethod(lambda cls, v: _clean_names(v)))
+
+    def anchors(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+
+class EventDraft(_Quoted):
+    type: EventTypeLit
+    perpetrators: list[str] = Field(default_factory=list)
+    targets: list[str] = Field(default_factory=list)
+    fatalities: int | None = None
+    country: str | None = None
+    admin1: str | None = None
+    location: str | None = None
+    date: str | None = None
+    sources: list[str] = Field(default_factory=list)
+
+    _norm_lists = field_validator("perpetrators", "targets", "sources")(classmethod(lambda cls, v: _clean_names(v)))
+
+    @field_validator("fatalities")
+    @classmethod
+    def _plausible_fatalities(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= 1_000_000:
+            raise ValueError("fatalities must be a non-negative count of people killed, or null")
+        return value
+
+
+class SanctionDraft(_Quoted):
+    target: str
+    authority: str | None = None
+    measure: MeasureLit
+    status: StatusLit
+    program: str | None = None
+    amount: float | None = None
+    currency: str | None = None
+
+    @field_validator("amount")
+    @classmethod
+    def _plausible_amount(cls, value: float | None) -> float | None:
+        if value is not None and value < 0:
+            raise ValueError("amount must be positive or null")
+        return value
+
+
+class _Answer(Draft):
+    items_field: ClassVar[str]
+    #: re-ask the whole answer when a record is not grounded (else the record is just dropped)
+    reask_ungrounded: ClassVar[bool] = True
+
+    def items(self) -> list[ActorDraft | _Quoted]:
+        return list(getattr(self, self.items_field))
+
+    @model_validator(mode="after")
+    def _anchors_are_grounded(self) -> _Answer:
+        text = _grounding_text.get()
+        if text is None or not self.reask_ungrounded:
+            return self
+        missing = [item.anchors()[0] for item in self.items() if ground(item, text) is None]
+        if missing:
+            listed = "; ".join(repr(q[:160]) for q in missing[:5])
+            what = "name(s)" if self.items_field == "actors" else "quote(s)"
+            raise ValueError(
+                f"{len(missing)} {what} are not in the article: {listed}. "
+                "Copy each one exactly, character for character, from the article, or leave the record out."
+            )
+        return self
+
+
+class ActorsAnswer(_Answer):
+    items_field: ClassVar[str] = "actors"
+    # A name that is not in the text is simply dropped: re-generating the whole actor list
+    # for it costs ~30 s on the embedded model and measured no better.
+    reask_ungrounded: ClassVar[bool] = False
+    actors: list[ActorDraft]
+
+
+class EventsAnswer(_Answer):
+    items_field: ClassVar[str] = "events"
+    events: list[EventDraft]
+
+
+class SanctionsAnswer(_Answer):
+    items_field: ClassVar[str] = "sanctions"
+    sanctions: list[SanctionDraft]
+
+
+def ground(item: ActorDraft | _Quoted, text: str, base: int = 0) -> Evidence | None:
+    """Evidence for a draft record: its first anchor (quote, or name then aliases) found in text."""
+    for anchor in item.anchors():
+        evidence = locate(anchor, text, base=base)
+        if evidence is not None:
+            return evidence
+    return None
+
+
+ANSWER_MODELS: dict[str, type[_Answer]] = {
+    "actors": ActorsAnswer,
+    "events": EventsAnswer,
+    "sanctions": SanctionsAnswer,
+}
+
+
+def schema_hash() -> str:
+    """Hash of every model-facing schema: part of each cache key."""
+    blob = json.dumps({name: model.model_json_schema() for name, model in ANSWER_MODELS.items()}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
