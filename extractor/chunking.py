@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace,
 # or at a blank line / line break (headlines and datelines have no final period).
-_SENTENCE_END = re.compile(r"""(?<=[.!?])["'\u201d\u2019)\]]*\s+|\n+""")
+# The closing quotes/brackets stay with their sentence: a span ends where group 1 or 2 starts.
+_SENTENCE_END = re.compile(r"""[.!?]["'\u201d\u2019)\]]*(\s+)|(\n+)""")
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     position = 0
     for match in _SENTENCE_END.finditer(text):
-        if match.start() > position:
-            spans.append((position, match.start()))
+        gap = match.start(1) if match.group(1) is not None else match.start(2)
+        if gap > position:
+            spans.append((position, gap))
         position = match.end()
     if position < len(text):
         spans.append((position, len(text)))
@@ -48,6 +50,19 @@ def _split_long_sentence(start: int, end: int, max_chars: int) -> list[tuple[int
         start += max_chars
     pieces.append((start, end))
     return pieces
+
+
+def _fit_budget(
+    text: str, start: int, end: int, max_tokens: int, count_tokens: Callable[[str], int]
+) -> list[tuple[int, int]]:
+    """Halve a piece until each part is within `max_tokens` by `count_tokens` (the character
+    cut above assumes ~3 characters a token, which a real tokenizer or a small budget breaks)."""
+    if end - start <= 1 or count_tokens(text[start:end]) <= max_tokens:
+        return [(start, end)]
+    middle = (start + end) // 2
+    return _fit_budget(text, start, middle, max_tokens, count_tokens) + _fit_budget(
+        text, middle, end, max_tokens, count_tokens
+    )
 
 
 def chunk_text(
@@ -67,7 +82,12 @@ def chunk_text(
     spans: list[tuple[int, int]] = []
     max_chars = max(200, max_tokens * 3)
     for start, end in sentence_spans(text):
-        spans.extend(_split_long_sentence(start, end, max_chars))
+        for piece_start, piece_end in _split_long_sentence(start, end, max_chars):
+            spans.extend(
+                (s, e)
+                for s, e in _fit_budget(text, piece_start, piece_end, max_tokens, count_tokens)
+                if text[s:e].strip()
+            )
 
     chunks: list[Chunk] = []
     first = 0
@@ -80,8 +100,14 @@ def chunk_text(
         if last + 1 >= len(spans):
             break
         # Next chunk starts a few sentences back, for overlap, but always moves forward.
+        # The overlap must leave room for the next new sentence, or the next chunk would end
+        # where this one does (a redundant model call).
         next_first = last + 1
-        while next_first - 1 > first and count_tokens(text[spans[next_first - 1][0] : end]) <= overlap_tokens:
+        while (
+            next_first - 1 > first
+            and count_tokens(text[spans[next_first - 1][0] : end]) <= overlap_tokens
+            and count_tokens(text[spans[next_first - 1][0] : spans[last + 1][1]]) <= max_tokens
+        ):
             next_first -= 1
         first = next_first
     return chunks

@@ -8,7 +8,7 @@ Only unambiguous cases are resolved; anything else gives None (the phrase is kep
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 _MONTHS = {
     name: number
@@ -34,7 +34,7 @@ _MONTHS = {
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
-_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_ISO_DAY = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")  # also inside "2024-12-09T10:00Z"
 _ISO_MONTH = re.compile(r"^\s*(\d{4})-(\d{2})\s*$")
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\.?(?:,?\s+(\d{{4}}))?\b", re.I)
 _MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I)
@@ -42,6 +42,8 @@ _MONTH_YEAR = re.compile(rf"^\s*(?:in\s+)?({_MONTH_RE})\.?\s+(\d{{4}})\s*$", re.
 
 
 def parse_published(value: str | date | None) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
     if value is None or isinstance(value, date):
         return value
     match = _ISO_DAY.search(value)
@@ -63,10 +65,14 @@ def _safe(year: int, month: int, day: int) -> date | None:
 def _infer_year(month: int, day: int, published: date | None) -> date | None:
     if published is None:
         return None
-    candidate = _safe(published.year, month, day)
-    if candidate and candidate > published + timedelta(days=7):
-        candidate = _safe(published.year - 1, month, day)
-    return candidate
+    # The latest such date no more than a week after publication ("January 2" in an article
+    # of December 30 is the coming one; "December 30" in one of January 2 the past one).
+    latest = published + timedelta(days=7)
+    for year in (published.year + 1, published.year, published.year - 1):
+        candidate = _safe(year, month, day)
+        if candidate and candidate <= latest:
+            return candidate
+    return None
 
 
 def resolve_date(text: str | None, published: str | date | None = None) -> str | None:
@@ -98,7 +104,10 @@ def resolve_date(text: str | None, published: str | date | None = None) -> str |
     for number, weekday in enumerate(_WEEKDAYS):
         if re.search(rf"\b{weekday}\b", phrase):
             back = (pub.weekday() - number) % 7
-            if "last week" in phrase or re.search(rf"\blast\s+{weekday}\b", phrase) and back == 0:
+            if "last week" in phrase:
+                # the named day of the previous (Monday-start) calendar week
+                back = pub.weekday() - number + 7
+            elif re.search(rf"\blast\s+{weekday}\b", phrase) and back == 0:
                 back += 7
             return (pub - timedelta(days=back)).isoformat()
     return None

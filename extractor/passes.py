@@ -56,6 +56,12 @@ MeasureLit = Literal[
 ]
 StatusLit = Literal["imposed", "in_force", "under_review", "lifted"]
 
+# Per chunk and pass; a chunk is at most ~1,500 tokens of article.
+MAX_ACTORS = 30
+MAX_EVENTS = 12
+MAX_SANCTIONS = 12
+MAX_NAMES = 5
+
 _grounding_text: contextvars.ContextVar[str | None] = contextvars.ContextVar("grounding_text", default=None)
 
 
@@ -105,6 +111,8 @@ class Draft(BaseModel):
         for prop in _walk_props(flat):
             prop.pop("default", None)
             prop.pop("title", None)
+            if prop.get("type") == "array" and isinstance(prop.get("items"), dict):
+                prop["items"].pop("description", None)  # class docstrings are for developers
         return _require_all(flat)
 
 
@@ -141,7 +149,7 @@ class ActorDraft(Draft):
 
     name: str
     kind: ActorKindLit
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list, json_schema_extra={"maxItems": MAX_NAMES})
 
     _norm_aliases = field_validator("aliases")(classmethod(lambda cls, v: _clean_names(v)))
 
@@ -151,14 +159,14 @@ class ActorDraft(Draft):
 
 class EventDraft(_Quoted):
     type: EventTypeLit
-    perpetrators: list[str] = Field(default_factory=list)
-    targets: list[str] = Field(default_factory=list)
+    perpetrators: list[str] = Field(default_factory=list, json_schema_extra={"maxItems": MAX_NAMES})
+    targets: list[str] = Field(default_factory=list, json_schema_extra={"maxItems": MAX_NAMES})
     fatalities: int | None = None
     country: str | None = None
     admin1: str | None = None
     location: str | None = None
     date: str | None = None
-    sources: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list, json_schema_extra={"maxItems": MAX_NAMES})
 
     _norm_lists = field_validator("perpetrators", "targets", "sources")(classmethod(lambda cls, v: _clean_names(v)))
 
@@ -211,22 +219,28 @@ class _Answer(Draft):
         return self
 
 
+def _cap(n: int) -> Any:
+    """A maxItems bound that only the grammar sees: it stops a small model's repetition loop
+    (the same item again and again until max_tokens) without failing validation."""
+    return Field(json_schema_extra={"maxItems": n})
+
+
 class ActorsAnswer(_Answer):
     items_field: ClassVar[str] = "actors"
     # A name that is not in the text is simply dropped: re-generating the whole actor list
-    # for it costs ~30 s on the embedded model and measured no better.
+    # for it costs ~30 s on the embedded model.
     reask_ungrounded: ClassVar[bool] = False
-    actors: list[ActorDraft]
+    actors: list[ActorDraft] = _cap(MAX_ACTORS)
 
 
 class EventsAnswer(_Answer):
     items_field: ClassVar[str] = "events"
-    events: list[EventDraft]
+    events: list[EventDraft] = _cap(MAX_EVENTS)
 
 
 class SanctionsAnswer(_Answer):
     items_field: ClassVar[str] = "sanctions"
-    sanctions: list[SanctionDraft]
+    sanctions: list[SanctionDraft] = _cap(MAX_SANCTIONS)
 
 
 def ground(item: ActorDraft | _Quoted, text: str, base: int = 0) -> Evidence | None:

@@ -11,7 +11,7 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from rapidfuzz import fuzz
@@ -22,7 +22,8 @@ from extractor.chunking import Chunk, chunk_text
 from extractor.dates import resolve_date
 from extractor.passes import ANSWER_MODELS, ActorDraft, EventDraft, SanctionDraft, ground, grounding_against, schema_hash
 from extractor.prompts import PASS_NAMES, PromptSet
-from extractor.resolution import find_entity, normalise, resolve_actors
+from extractor.grounding import locate
+from extractor.resolution import Entity, find_entity, guess_kind, normalise, resolve_actors
 from extractor.schemas import Actor, Event, Evidence, Extraction, Meta, PassStat, SanctionFact, Usage
 
 Ungrounded = Literal["drop", "flag"]
@@ -44,18 +45,6 @@ class _PassOutput:
     stat: PassStat
 
 
-@dataclass
-class ExtractorOptions:
-    prompt_version: str | None = None
-    cache: bool = True
-    cache_dir: str | None = None
-    ungrounded: Ungrounded = "drop"
-    passes: tuple[str, ...] = PASS_NAMES
-    chunk_tokens: int | None = None  # article tokens per chunk; None = fit the context window
-    overlap_tokens: int = 120
-    params: GenerationParams = field(default_factory=GenerationParams)
-
-
 class Extractor:
     """Configured extractor. Reuse one instance for many documents: the model stays loaded."""
 
@@ -70,12 +59,13 @@ class Extractor:
         cache: bool = True,
         cache_dir: str | None = None,
         ungrounded: Ungrounded = "drop",
+        participants_as_actors: bool = True,
         passes: Iterable[str] = PASS_NAMES,
         chunk_tokens: int | None = None,
         overlap_tokens: int = 120,
         temperature: float = 0.0,
         seed: int = 1234,
-        max_tokens: int = 1536,
+        max_tokens: int = 1024,
         max_reasks: int | None = None,
         timeout: float = 120.0,
         n_ctx: int = 4096,
@@ -101,11 +91,12 @@ class Extractor:
         self.prompts = PromptSet.load(prompt_version)
         self.cache = ResponseCache(cache_dir) if cache else None
         self.ungrounded = ungrounded
+        self.participants_as_actors = participants_as_actors
         self.passes = passes
         self.chunk_tokens = chunk_tokens
         self.overlap_tokens = overlap_tokens
         self.schema_hash = schema_hash()
-        self._call_slots: asyncio.Semaphore | None = None
+        self._call_slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()
 
@@ -206,9 +197,11 @@ class Extractor:
         return max(256, budget)
 
     def _slots(self) -> asyncio.Semaphore:
-        if self._call_slots is None:
-            self._call_slots = asyncio.Semaphore(max(1, self.backend.default_concurrency))
-        return self._call_slots
+        """Bound on concurrent model calls, one per event loop (a semaphore binds to its loop)."""
+        loop = asyncio.get_running_loop()
+        if self._call_slots is None or self._call_slots[0] is not loop:
+            self._call_slots = (loop, asyncio.Semaphore(max(1, self.backend.default_concurrency)))
+        return self._call_slots[1]
 
     async def _run_passes(self, chunks: list[Chunk], published: str | None) -> list[_PassOutput]:
         jobs = [(chunk, name) for chunk in chunks for name in self.passes]
@@ -331,6 +324,8 @@ class Extractor:
             meta.warnings.append(f"dropped {dropped} record(s) whose quote or name is not in the text")
 
         actors, entities = self._actors(actor_mentions)
+        if self.participants_as_actors:
+            self._add_participants(text, event_drafts, sanction_drafts, entities, actors)
         events = self._events(event_drafts, entities, actors, published)
         sanctions = self._sanctions(sanction_drafts, entities, actors)
         return Extraction(actors=actors, events=events, sanctions=sanctions, meta=meta)
@@ -353,6 +348,29 @@ class Extractor:
             for n, entity in enumerate(entities)
         ]
         return actors, entities
+
+    @staticmethod
+    def _add_participants(text, event_drafts, sanction_drafts, entities, actors) -> None:
+        """Named participants of events and sanctions that the actors pass missed become
+        actors too, when their name is in the text and is not a collective noun ("civilians")."""
+        roles: list[tuple[str, str]] = []
+        for draft, _ in event_drafts:
+            roles += [(n, "perpetrator") for n in draft.perpetrators] + [(n, "target") for n in draft.targets]
+        for draft, _ in sanction_drafts:
+            roles.append((draft.target, "sanction_target"))
+            if draft.authority:
+                roles.append((draft.authority, "authority"))
+        for name, role in roles:
+            if find_entity(entities, name) is not None:
+                continue
+            kind = guess_kind(name, role)
+            evidence = locate(name, text) if kind else None
+            if evidence is None or fuzz.ratio(normalise(evidence.quote), normalise(name)) < 85:
+                continue
+            entities.append(Entity(name=evidence.quote, kind=kind, members=[-1]))
+            actors.append(
+                Actor(id=f"a{len(actors) + 1}", name=evidence.quote, kind=kind, evidence=evidence, grounded=True)
+            )
 
     @staticmethod
     def _refs(names: list[str], entities: list, actors: list[Actor]) -> tuple[list[str], list[str]]:

@@ -152,3 +152,47 @@ def find_entity(entities: list[Entity], name: str) -> int | None:
         if entity_matches(entity, name, [], None):
             return number
     return None
+
+
+# --- participants that the actors pass missed ------------------------------------------------
+_COLLECTIVE = re.compile(
+    r"^(?:\w+\s+)?(civilians?|villagers?|residents?|people|persons|protesters?|demonstrators?|rioters?|"
+    r"worshippers?|students?|passengers?|migrants?|refugees?|displaced( people| persons)?|farmers?|miners?|"
+    r"women|children|bystanders?|families|patients?|workers?|traders?|motorists?|gunmen|assailants?|"
+    r"attackers?|unknown|unidentified( gunmen| attackers)?|fighters?|militants?|jihadists?)$"
+)
+_KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("international_organization", re.compile(
+        r"\b(united nations|un|security council|european union|eu|african union|nato|ecowas|interpol|"
+        r"world bank|imf|international monetary fund|unicef|unhcr|icc|sanctions committee|1267)\b")),
+    ("state_forces", re.compile(
+        r"\b(army|armed forces|military|soldiers|troops|police|gendarmerie|security forces|national guard|"
+        r"navy|air force|junta|defen[cs]e forces|marines|border guards?)\b")),
+    ("government", re.compile(
+        r"\b(government|ministry|department|treasury|ofac|office of foreign assets control|state department|"
+        r"administration|commission|parliament|kingdom|republic|united states|us|usa|uk|council|"
+        r"foreign office|fcdo|ofsi)\b")),
+    ("company", re.compile(r"\b(sarl|ltd|llc|inc|gmbh|plc|company|corp|corporation|trading|holdings?|group sa|sa)\b")),
+    ("media", re.compile(r"\b(reuters|afp|ap|associated press|agence france presse|bbc|al jazeera|news agency)\b")),
+]
+
+
+def guess_kind(name: str, role: str) -> str | None:
+    """A kind for a participant name, or None when it is a collective noun, not an actor.
+
+    `role` is perpetrator, target, sanction_target or authority.
+    """
+    norm = normalise(name)
+    if not norm or _COLLECTIVE.match(norm):
+        return None
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(norm):
+            return kind
+    words = name.split()
+    if role in ("sanction_target", "target") and 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words):
+        return "person" if role == "sanction_target" else None
+    if role == "authority":
+        return "government"
+    if role == "perpetrator":
+        return "armed_group"
+    return None

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import os
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import instructor
 import openai
 
-from extractor.backends.base import Backend, ConfigError, GenerationParams
+from pydantic import BaseModel
+
+from extractor.backends.base import Backend, BackendError, CallResult, ConfigError, GenerationParams
 from extractor.backends.retry import RetryPolicy, with_retries
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -28,6 +33,18 @@ DEFAULT_MODES = {
     "compatible": instructor.Mode.TOOLS,
     "ollama": instructor.Mode.JSON,
 }
+
+
+@dataclass
+class _CallTransport:
+    """HTTP requests and transport retries of one `complete` call (passes run concurrently,
+    so a backend-wide counter would mix calls: this one lives in a ContextVar per task)."""
+
+    requests: int = 0
+    retries: int = 0
+
+
+_CALL: contextvars.ContextVar[_CallTransport | None] = contextvars.ContextVar("extractor_call_transport", default=None)
 
 
 def redact_url(url: str) -> str:
@@ -92,12 +109,46 @@ class OpenAIBackend(Backend):
             self._client = openai.AsyncOpenAI(
                 api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
             )
-            raw_create = with_retries(self._client.chat.completions.create, self.retry, self._count_retry)
+            raw_create = with_retries(
+                self._client.chat.completions.create, self.retry, self._count_retry, self._count_request
+            )
             self._patched = instructor.patch(create=raw_create, mode=self._mode)
         return self._patched
 
     def _count_retry(self, _exc: BaseException) -> None:
         self.transport_retries += 1
+        call = _CALL.get()
+        if call is not None:
+            call.retries += 1
+
+    def _count_request(self) -> None:
+        call = _CALL.get()
+        if call is not None:
+            call.requests += 1
+
+    @property
+    def call_deadline(self) -> float:
+        """Upper bound for one structured call, re-asks included (each re-ask is a new
+        request with its own transport retries, so the retry budget alone does not bound it)."""
+        return self.retry.total_seconds * (self.max_reasks + 1)
+
+    async def complete(self, response_model: type[BaseModel], messages: list[dict[str, str]]) -> CallResult:
+        call = _CallTransport()
+        token = _CALL.set(call)
+        try:
+            result = await asyncio.wait_for(super().complete(response_model, messages), timeout=self.call_deadline)
+        except BackendError as exc:
+            # attempts = HTTP requests made for this call (transport retries and re-asks).
+            exc.attempts = max(exc.attempts, call.requests)
+            raise
+        except asyncio.TimeoutError as exc:
+            raise BackendError(
+                f"no result within {self.call_deadline:g} s (retries and re-asks included)", attempts=call.requests
+            ) from exc
+        finally:
+            _CALL.reset(token)
+        result.transport_retries = call.retries
+        return result
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -2,8 +2,10 @@
 
 Retried: timeouts, connection errors (resets included), 408/409/429 and 5xx answers.
 Waits grow exponentially with jitter; a `Retry-After` header (seconds or HTTP date) is
-honoured up to `max_wait`. Attempts and the total time are both bounded, and every attempt
-has its own deadline so a reply that never ends cannot hang the run. Validation problems
+honoured up to `max_wait`. Attempts and the total time are both bounded (no retry starts
+when its wait would end past `total_seconds`), and every attempt has its own deadline
+(`attempt_timeout`, enforced with asyncio.wait_for around the whole request, body
+included) so a reply that never ends, or trickles bytes forever, cannot hang the run. Validation problems
 are not retried here: instructor re-asks the model for those.
 """
 
@@ -23,10 +25,15 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
+    stop_before_delay,
     wait_exponential_jitter,
 )
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+class AttemptTimeout(TimeoutError):
+    """One request got no complete reply within the per-attempt deadline."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,12 @@ def with_retries(
     create: Callable[..., Awaitable[Any]],
     policy: RetryPolicy,
     on_retry: Callable[[BaseException], None] | None = None,
+    on_attempt: Callable[[], None] | None = None,
 ) -> Callable[..., Awaitable[Any]]:
-    """Wrap an async `create(**kwargs)` with bounded, jittered transport retries."""
+    """Wrap an async `create(**kwargs)` with bounded, jittered transport retries.
+
+    `on_retry(exc)` runs before each retry's wait; `on_attempt()` before every request.
+    """
 
     def _before_sleep(state: RetryCallState) -> None:
         if on_retry and state.outcome is not None:
@@ -94,14 +105,23 @@ def with_retries(
     async def create_with_retries(*args: Any, **kwargs: Any) -> Any:
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_transient),
-            stop=stop_after_attempt(policy.attempts) | stop_after_delay(policy.total_seconds),
+            stop=(
+                stop_after_attempt(max(1, policy.attempts))
+                | stop_after_delay(policy.total_seconds)
+                | stop_before_delay(policy.total_seconds)
+            ),
             wait=_Wait(policy),
             before_sleep=_before_sleep,
             reraise=True,
         )
         async for attempt in retrying:
             with attempt:
-                return await asyncio.wait_for(create(*args, **kwargs), timeout=policy.attempt_timeout)
+                if on_attempt:
+                    on_attempt()
+                try:
+                    return await asyncio.wait_for(create(*args, **kwargs), timeout=policy.attempt_timeout)
+                except asyncio.TimeoutError as exc:
+                    raise AttemptTimeout(f"no complete reply within {policy.attempt_timeout:g} s (--timeout)") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     return create_with_retries
