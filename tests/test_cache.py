@@ -205,8 +205,17 @@ def test_import_skips_blank_lines(cache: ResponseCache, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "bad_line",
-    ["{not json", json.dumps({"output": {}}), json.dumps({"key": "x"}), json.dumps({"key": 5, "output": {}}), "[1]"],
-    ids=["syntax", "no-key", "no-output", "int-key", "list"],
+    [
+        "{not json",
+        json.dumps({"output": {}}),
+        json.dumps({"key": "x"}),
+        json.dumps({"key": 5, "output": {}}),
+        "[1]",
+        '"just a string"',
+        "42",
+        "null",
+    ],
+    ids=["syntax", "no-key", "no-output", "int-key", "list", "string", "number", "null"],
 )
 def test_import_malformed_line_names_file_and_line(cache: ResponseCache, tmp_path: Path, bad_line: str) -> None:
     path = tmp_path / "bad.jsonl"

@@ -698,3 +698,16 @@ def test_missing_gold_file_raises_gold_error(tmp_path: Path) -> None:
     path = tmp_path / "absent" / "gold.json"
     with pytest.raises(GoldError, match="absent"):
         load_gold(path)
+
+
+def test_exact_name_is_preferred_over_token_subset_match() -> None:
+    from extractor.scoring import GoldActor, name_similarity, score_actors
+
+    assert name_similarity("islamic state", "islamic state") > name_similarity(
+        "islamic state", "islamic state mozambique province"
+    )
+    gold = [GoldActor(name="Islamic State"), GoldActor(name="Islamic State Mozambique Province")]
+    predicted = [{"name": "Islamic State Mozambique Province"}, {"name": "Islamic State"}]
+    score = score_actors(gold, predicted)
+    assert score.tp == 2
+    assert score.matches == {0: 1, 1: 0}

@@ -51,8 +51,14 @@ def redact_url(url: str) -> str:
     """Drop credentials and query strings from a URL before it is shown or hashed."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    if ":" in host:  # IPv6 literal: keep its brackets, or the port would merge into it
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # malformed port: shown without it, never raised from here
+        port = None
+    if port:
+        host = f"{host}:{port}"
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
@@ -88,8 +94,15 @@ class OpenAIBackend(Backend):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"--base-url {redact_url(base_url)!r} is not an http(s) URL")
+        try:
+            parts.port
+        except ValueError as exc:  # else it would surface later, from identity, as a bare ValueError
+            raise ConfigError(f"--base-url {redact_url(base_url)!r} has a bad port: {exc}") from None
         self.base_url = base_url
-        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
+        # OPENAI_API_KEY goes only to openai/* endpoints; other servers get --api-key or
+        # EXTRACTOR_API_KEY, so an OpenAI key is never sent to a third-party server by accident.
+        env_key = "OPENAI_API_KEY" if provider == "openai" else "EXTRACTOR_API_KEY"
+        self._api_key = api_key or os.environ.get(env_key) or "not-needed"
         self._mode = mode or DEFAULT_MODES.get(provider, instructor.Mode.TOOLS)
         self.mode = self._mode.name.lower()
         self.retry = retry or RetryPolicy(attempt_timeout=timeout)
@@ -110,10 +123,29 @@ class OpenAIBackend(Backend):
                 api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
             )
             raw_create = with_retries(
-                self._client.chat.completions.create, self.retry, self._count_retry, self._count_request
+                self._mark_cut_off(self._client.chat.completions.create),
+                self.retry,
+                self._count_retry,
+                self._count_request,
             )
             self._patched = instructor.patch(create=raw_create, mode=self._mode)
         return self._patched
+
+    def _mark_cut_off(self, create: Any) -> Any:
+        """llama_cpp.server reports finish_reason "tool_calls" even when a forced tool call
+        stopped at max_tokens; mark such answers "length" so instructor fails them as
+        incomplete instead of re-asking a truncated JSON at full cost."""
+        max_tokens = self.params.max_tokens
+
+        async def create_marking_cut_off(*args: Any, **kwargs: Any) -> Any:
+            response = await create(*args, **kwargs)
+            usage = getattr(response, "usage", None)
+            choices = getattr(response, "choices", None) or []
+            if usage is not None and choices and (usage.completion_tokens or 0) >= max_tokens:
+                choices[0].finish_reason = "length"
+            return response
+
+        return create_marking_cut_off
 
     def _count_retry(self, _exc: BaseException) -> None:
         self.transport_retries += 1
@@ -125,6 +157,10 @@ class OpenAIBackend(Backend):
         call = _CALL.get()
         if call is not None:
             call.requests += 1
+
+    def _redact(self, text: str) -> str:
+        key = self._api_key
+        return text.replace(key, "***") if key and len(key) >= 6 and key != "not-needed" else text
 
     @property
     def call_deadline(self) -> float:
@@ -138,8 +174,14 @@ class OpenAIBackend(Backend):
         try:
             result = await asyncio.wait_for(super().complete(response_model, messages), timeout=self.call_deadline)
         except BackendError as exc:
-            # attempts = HTTP requests made for this call (transport retries and re-asks).
-            exc.attempts = max(exc.attempts, call.requests)
+            # attempts = answers received (1 + re-asks); when none arrived (a transport
+            # failure), the HTTP requests made, so an error record never says 0 attempts.
+            if not exc.attempts:
+                exc.attempts = call.requests
+            # Some servers echo the key in error bodies ("Incorrect API key provided: sk-...").
+            exc.args = (self._redact(str(exc)),)
+            if exc.last_output:
+                exc.last_output = self._redact(exc.last_output)
             raise
         except asyncio.TimeoutError as exc:
             raise BackendError(

@@ -121,7 +121,7 @@ def with_retries(
                 try:
                     return await asyncio.wait_for(create(*args, **kwargs), timeout=policy.attempt_timeout)
                 except asyncio.TimeoutError as exc:
-                    raise AttemptTimeout(f"no complete reply within {policy.attempt_timeout:g} s (--timeout)") from exc
+                    raise AttemptTimeout(f"no complete reply within {policy.attempt_timeout:g} s (--timeout)") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     return create_with_retries

@@ -90,13 +90,18 @@ _STOPWORDS = {
 
 @dataclass
 class Fault:
-    """One scripted server behaviour; `match` limits it to one pass (actors/events/sanctions)."""
+    """One scripted server behaviour.
+
+    `match` limits it to one pass (actors / events / sanctions, or the tool name) and `doc`
+    to requests whose article contains that text, so faults can target one document.
+    """
 
     kind: str = "ok"
     retry_after: float | None = 1.0
     seconds: float | None = None  # hang duration (None = until the server stops)
     interval: float = 0.1  # never_ending: seconds between bytes
     match: str | None = None
+    doc: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -124,7 +129,9 @@ class Fault:
                 fault.interval = float(arg)
         return fault
 
-    def applies_to(self, pass_name: str | None) -> bool:
+    def applies_to(self, pass_name: str | None, article: str = "") -> bool:
+        if self.doc is not None and self.doc not in article:
+            return False
         return self.match is None or (pass_name is not None and self.match.lower() in pass_name.lower())
 
 
@@ -134,7 +141,7 @@ class RecordedRequest:
     time: float  # time.monotonic() when the request was read
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-case names
     body: Any
     tool_name: str | None
     pass_name: str | None
@@ -245,12 +252,15 @@ def build_answer(pass_name: str, article: str) -> dict[str, Any]:
     if pass_name == "sanctions":
         if not sentence or not names or not re.search(r"sanction|designat|asset freeze|embargo|travel ban", article, re.I):
             return {"sanctions": []}
+        authorities = [n for n in names if re.search(r"Union|United|Treasury|Council|Nations|Government|Ministry|Department", n)]
+        authority = authorities[0] if authorities else None
+        targets = [n for n in names if n != authority]
         return {
             "sanctions": [
                 {
                     "quote": sentence,
-                    "target": names[0],
-                    "authority": names[1] if len(names) > 1 else None,
+                    "target": targets[0] if targets else names[0],
+                    "authority": authority,
                     "measure": "sanctions_listing",
                     "status": "imposed",
                     "program": None,
@@ -285,6 +295,7 @@ def _pass_of(body: dict[str, Any]) -> tuple[str | None, str | None]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # many clients connect at once (the default backlog is 5)
     allow_reuse_address = True
     owner: FakeOpenAIServer
 
@@ -463,14 +474,18 @@ class FakeOpenAIServer:
     def completions(self, pass_name: str | None = None) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path.endswith("/chat/completions") and (pass_name is None or r.pass_name == pass_name)]
 
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._queue.clear()
+
     def clear_requests(self) -> None:
         with self._lock:
             self._requests.clear()
 
-    def _next_fault(self, pass_name: str | None) -> Fault:
+    def _next_fault(self, pass_name: str | None, article: str) -> Fault:
         with self._lock:
             for index, fault in enumerate(self._queue):
-                if fault.applies_to(pass_name):
+                if fault.applies_to(pass_name, article):
                     del self._queue[index]
                     return fault
         return self.default
@@ -478,7 +493,8 @@ class FakeOpenAIServer:
     # -------------------------------------------------------------- behaviour
     def _complete(self, handler: _Handler, body: dict[str, Any]) -> None:
         tool_name, pass_name = _pass_of(body)
-        fault = self._next_fault(pass_name)
+        article = article_of(body.get("messages") or [])
+        fault = self._next_fault(pass_name, article)
         with self._lock:
             self._requests.append(
                 RecordedRequest(
@@ -486,7 +502,7 @@ class FakeOpenAIServer:
                     time=time.monotonic(),
                     method="POST",
                     path=urlsplit(handler.path).path,
-                    headers={k: v for k, v in handler.headers.items()},
+                    headers={k.lower(): v for k, v in handler.headers.items()},
                     body=body,
                     tool_name=tool_name,
                     pass_name=pass_name,
@@ -513,7 +529,6 @@ class FakeOpenAIServer:
             self._trickle(handler, fault)
             return
 
-        article = article_of(body.get("messages") or [])
         answer = build_answer(pass_name or "", article)
         arguments = json.dumps(answer, ensure_ascii=False)
         finish = "stop"
