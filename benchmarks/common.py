@@ -78,7 +78,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "versions": {
             dist: _version(dist)
-            for dist in ("extractor", "llama-cpp-python", "instructor", "openai", "pydantic", "httpx", "diskcache")
+            for dist in ("extractor", "llama-cpp-python", "instructor", "openai", "pydantic", "httpx", "httpx2", "diskcache")
+            if _version(dist) != "not installed" or dist in ("llama-cpp-python", "instructor", "openai")
         },
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
@@ -151,12 +152,15 @@ class LoopbackServer:
             return self
         # As `python -m extractor.testing.fake_server`, with a listen backlog that takes a burst of
         # 100+ simultaneous connections (socketserver's default of 5 drops them: connection resets).
+        # It also exits when this process goes away (its stdin, our pipe, reaches EOF).
         launcher = (
-            "import sys; from extractor.testing import fake_server as f; "
+            "import os, sys, threading; from extractor.testing import fake_server as f; "
+            "threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start(); "
             f"f._Server.request_queue_size = {BACKLOG}; sys.exit(f.main(sys.argv[1:]))"
         )
         self._proc = subprocess.Popen(
             [sys.executable, "-c", launcher, "--port", "0", "--latency-ms", str(self.latency_ms)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

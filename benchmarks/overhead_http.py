@@ -37,7 +37,9 @@ def _profile_groups(profile: cProfile.Profile) -> dict[str, float]:
     groups: dict[str, float] = defaultdict(float)
     for (filename, _line, function), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
         path = filename.replace("\\", "/")
-        if "site-packages/" in path:
+        if "instructor/v2/validation/async_validators.py" in path:
+            group = "instructor: async-validator scan (reject_async_validators)"
+        elif "site-packages/" in path:
             group = path.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
         elif "/extractor/" in path:
             group = "extractor"

@@ -396,6 +396,11 @@ def eval_command(
         typer.Option("--thresholds", help="JSON file of minimum scores (overall/actors/events/sanctions F1, grounding)."),
     ] = None,
     cases: Annotated[Optional[list[str]], typer.Option("--case", help="Only these case ids (repeatable).")] = None,
+    write_thresholds: Annotated[
+        Optional[Path],
+        typer.Option("--write-thresholds", help="Write gates = this run's scores minus --tolerance to this JSON file."),
+    ] = None,
+    tolerance: Annotated[float, typer.Option("--tolerance", min=0.0, max=1.0, help="For --write-thresholds.")] = 0.03,
     no_cache: NoCacheOpt = False,
     cache_dir: CacheDirOpt = None,
     prompt_version: PromptOpt = None,
@@ -435,6 +440,8 @@ def eval_command(
     if report_md:
         report_md.parent.mkdir(parents=True, exist_ok=True)
         report_md.write_text(evaluation.markdown_report(report), encoding="utf-8")
+    if write_thresholds:
+        write_thresholds.write_text(json.dumps(evaluation.thresholds_from(report, tolerance), indent=2) + "\n")
     failures = evaluation.check_gates(report, gates)
     for failure in failures:
         err.print(f"[red]gate failed:[/red] {failure}", highlight=False)

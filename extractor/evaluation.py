@@ -120,6 +120,23 @@ async def _run(extractor: Extractor, case_dirs: list[Path], console: Console) ->
     return report
 
 
+def thresholds_from(report: dict[str, Any], tolerance: float) -> dict[str, Any]:
+    """Gates for CI: every measured score minus `tolerance` (never below 0), with the
+    measured values kept beside them so a reviewer sees where each gate came from."""
+    measured = {
+        "overall_f1": report["overall"]["f1"],
+        **{f"{kind}_f1": report[kind]["f1"] for kind in TYPES},
+        "grounding": report.get("grounding"),
+    }
+    gates = {key: round(max(0.0, value - tolerance), 3) for key, value in measured.items() if value is not None}
+    return {
+        **gates,
+        "tolerance": tolerance,
+        "measured": {key: (round(value, 4) if value is not None else None) for key, value in measured.items()},
+        "comment": f"measured on {report['model']} with prompt {report['prompt_version']}; gate = measured - tolerance",
+    }
+
+
 def check_gates(report: dict[str, Any], gates: dict[str, float]) -> list[str]:
     failures = [f"case {c['id']} could not be scored: {c['error']}" for c in report["cases"] if c.get("unscorable")]
     values = {

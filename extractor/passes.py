@@ -23,43 +23,18 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from extractor.grounding import locate
-from extractor.schemas import Evidence
+from extractor.schemas import ActorKind, EventType, Evidence, Measure, SanctionStatus
 
-ActorKindLit = Literal[
-    "person",
-    "state_forces",
-    "armed_group",
-    "government",
-    "international_organization",
-    "ngo",
-    "media",
-    "company",
-    "other",
-]
-EventTypeLit = Literal[
-    "battle",
-    "explosion_remote_violence",
-    "violence_against_civilians",
-    "protest",
-    "riot",
-    "strategic_development",
-]
-MeasureLit = Literal[
-    "terrorist_designation",
-    "sanctions_listing",
-    "asset_freeze",
-    "travel_ban",
-    "arms_embargo",
-    "trade_restriction",
-    "reward",
-    "other",
-]
-StatusLit = Literal["imposed", "in_force", "under_review", "lifted"]
+# Literal (inline "enum") forms of the public enums, for the grammar-facing schemas.
+ActorKindLit = Literal[tuple(k.value for k in ActorKind)]
+EventTypeLit = Literal[tuple(t.value for t in EventType)]
+MeasureLit = Literal[tuple(m.value for m in Measure)]
+StatusLit = Literal[tuple(s.value for s in SanctionStatus)]
 
 # Per chunk and pass; a chunk is at most ~1,500 tokens of article.
-MAX_ACTORS = 30
-MAX_EVENTS = 12
-MAX_SANCTIONS = 12
+MAX_ACTORS = 20
+MAX_EVENTS = 8
+MAX_SANCTIONS = 10
 MAX_NAMES = 5
 
 _grounding_text: contextvars.ContextVar[str | None] = contextvars.ContextVar("grounding_text", default=None)

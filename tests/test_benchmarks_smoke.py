@@ -67,3 +67,42 @@ def test_concurrency_lets_all_passes_of_n_documents_through():
     assert len(times) == 36
     first_wave = [t for t in times if t - times[0] < 0.3]  # arrived before any answer came back
     assert len(first_wave) > 24, len(first_wave)
+
+
+def test_in_process_backend_keeps_one_document_in_flight():
+    """On one in-process model, a document's passes must run back to back (llama.cpp then reuses
+    its article from the KV cache); two documents in flight would alternate their passes."""
+    import asyncio
+    from typing import Any
+
+    from extractor.backends.base import Backend, CallResult
+    from extractor.pipeline import Extractor
+
+    order: list[str] = []
+
+    class InProcess(Backend):
+        provider, model, mode = "local", "recorder", "json_schema"
+        default_concurrency = 1
+
+        @property
+        def identity(self) -> str:
+            return "recorder"
+
+        async def _create(self) -> Any:  # pragma: no cover - complete() is overridden
+            raise AssertionError
+
+        async def complete(self, response_model: Any, messages: list[dict[str, str]]) -> CallResult:
+            order.append(messages[-1]["content"].split('"""')[1].strip())
+            await asyncio.sleep(0.01)
+            return CallResult(parsed=response_model.model_validate({response_model.items_field: []}))
+
+    extractor = Extractor(backend=InProcess(), cache=False)
+    docs = [(f"d{i}", f"Document number {i} says nothing.", None) for i in range(3)]
+
+    async def go() -> None:
+        async for _, result in extractor.aextract_many(docs, concurrency=3):
+            assert not isinstance(result, BaseException), result
+
+    asyncio.run(go())
+    assert len(order) == 9
+    assert all(len(set(order[i : i + 3])) == 1 for i in range(0, 9, 3)), order

@@ -157,3 +157,17 @@ def test_failed_extraction_counts_as_empty_prediction(tmp_path: Path) -> None:
     assert failed["events"]["fn"] == 1 and failed["actors"]["fn"] == 2
     assert report["failed_cases"] == ["case-b"]
     assert report["events"]["fn"] == 2 and report["events"]["tp"] == 0
+
+
+def test_thresholds_are_measured_scores_minus_tolerance(tmp_path: Path, server: FakeOpenAIServer) -> None:
+    fixtures = tmp_path / "set"
+    _case(fixtures, "case-a", GOLD)
+    report_json, gates = tmp_path / "r.json", tmp_path / "t.json"
+    result = _run(["--fixtures", str(fixtures), "--report-json", str(report_json), "--write-thresholds", str(gates),
+                   "--tolerance", "0.05"], tmp_path, server)
+    assert result.returncode == 0, result.stderr
+    report, written = json.loads(report_json.read_text()), json.loads(gates.read_text())
+    assert written["overall_f1"] == round(max(0.0, report["overall"]["f1"] - 0.05), 3)
+    assert written["events_f1"] == round(max(0.0, report["events"]["f1"] - 0.05), 3)
+    # The written file is a valid --thresholds input, and the same run passes its own gates.
+    assert _run(["--fixtures", str(fixtures), "--thresholds", str(gates)], tmp_path, server).returncode == 0

@@ -1,0 +1,65 @@
+"""Re-score an eval run's cache with post-processing switched on and off (zero model calls).
+
+Post-processing (participants promoted to actors, ungrounded records dropped or flagged) runs
+after the model, so its effect can be measured on the *same* real model outputs: fill a cache
+with `extractor eval --cache-dir DIR`, then
+
+    python -m benchmarks.ablate_postprocessing --cache-dir DIR [--fixtures evals] [--cases-file evals/ci-cases.txt]
+
+Passes that were salvaged after failed re-asks are never cached and run again (temperature 0,
+so with the same output); the table shows how many model calls each variant needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from extractor.evaluation import discover_cases, run_eval
+from extractor.pipeline import Extractor
+
+VARIANTS = {
+    "as shipped": {},
+    "without participants-as-actors": {"participants_as_actors": False},
+    "ungrounded flagged instead of dropped": {"ungrounded": "flag"},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache-dir", required=True)
+    parser.add_argument("--fixtures", default="evals")
+    parser.add_argument("--cases-file", help="only the case ids listed in this file (e.g. evals/ci-cases.txt)")
+    parser.add_argument("--json", help="write the table as JSON here")
+    args = parser.parse_args()
+    only = Path(args.cases_file).read_text().split() if args.cases_file else None
+    cases = discover_cases(Path(args.fixtures), only=only)
+    rows = []
+    for name, options in VARIANTS.items():
+        with Extractor(cache_dir=args.cache_dir, **options) as extractor:
+            report = run_eval(extractor, cases, console=Console(stderr=True, quiet=True))
+        rows.append(
+            {
+                "variant": name,
+                "micro_f1": report["overall"]["f1"],
+                **{f"{k}_f1": report[k]["f1"] for k in ("actors", "events", "sanctions")},
+                "grounding": report["grounding"],
+                # Salvaged passes (kept after failed re-asks) are never cached, so they re-run.
+                "model_calls": report["model_calls"],
+            }
+        )
+    print("| variant | micro-F1 | actors F1 | events F1 | sanctions F1 | grounding | model calls |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        values = [row["micro_f1"], row["actors_f1"], row["events_f1"], row["sanctions_f1"], row["grounding"]]
+        cells = " | ".join("-" if v is None else f"{v:.3f}" for v in values)
+        print(f"| {row['variant']} | {cells} | {row['model_calls']} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
