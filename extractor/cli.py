@@ -448,12 +448,19 @@ def eval_command(
     raise typer.Exit(1 if failures else 0)
 
 
+def _open_cache(cache_dir: Optional[Path]):
+    from extractor.cache import ResponseCache, default_cache_dir
+
+    try:
+        return ResponseCache(cache_dir)
+    except (sqlite3.DatabaseError, PermissionError) as exc:
+        _fail_usage(f"{cache_dir or default_cache_dir()}: response cache cannot be opened ({exc})")
+
+
 @cache_app.command("stats")
 def cache_stats(cache_dir: CacheDirOpt = None) -> None:
     """Entries and size of the response cache."""
-    from extractor.cache import ResponseCache
-
-    cache = ResponseCache(cache_dir)
+    cache = _open_cache(cache_dir)
     stats = cache.stats()
     typer.echo(f"directory: {stats.directory}\nentries: {stats.entries}\nbytes: {stats.bytes_on_disk}")
     cache.close()
@@ -462,9 +469,7 @@ def cache_stats(cache_dir: CacheDirOpt = None) -> None:
 @cache_app.command("clear")
 def cache_clear(cache_dir: CacheDirOpt = None) -> None:
     """Delete every cached response."""
-    from extractor.cache import ResponseCache
-
-    cache = ResponseCache(cache_dir)
+    cache = _open_cache(cache_dir)
     typer.echo(f"removed {cache.clear()} entries from {cache.directory}")
     cache.close()
 
@@ -475,9 +480,7 @@ def cache_export(
     cache_dir: CacheDirOpt = None,
 ) -> None:
     """Export the cache as sorted JSONL, for review and zero-call replay elsewhere."""
-    from extractor.cache import ResponseCache
-
-    cache = ResponseCache(cache_dir)
+    cache = _open_cache(cache_dir)
     typer.echo(f"exported {cache.export_jsonl(path)} entries to {path}")
     cache.close()
 
@@ -488,11 +491,9 @@ def cache_import(
     cache_dir: CacheDirOpt = None,
 ) -> None:
     """Import an exported cache (entries are keyed, so only identical requests will hit)."""
-    from extractor.cache import ResponseCache
-
     if not path.is_file():
         _fail_usage(f"{path}: no such file")
-    cache = ResponseCache(cache_dir)
+    cache = _open_cache(cache_dir)
     try:
         count = cache.import_jsonl(path)
     except ValueError as exc:

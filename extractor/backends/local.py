@@ -86,6 +86,7 @@ class LocalLlamaBackend(Backend):
             gguf = None
             self.model = EMBEDDED_NAME
         self._path = gguf
+        self._embedded = gguf is None
         self.context_window = n_ctx
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
         self._llama: Any = None
@@ -100,7 +101,8 @@ class LocalLlamaBackend(Backend):
 
     @property
     def identity(self) -> str:
-        sha = EMBEDDED_SHA256 if self.model == EMBEDDED_NAME and self._path is None else _file_sha256(self.path)
+        # The embedded GGUF's sha256 is verified when it is assembled; any other file is hashed once.
+        sha = EMBEDDED_SHA256 if self._embedded else _file_sha256(self.path)
         return f"local:gguf-sha256:{sha}:ctx{self.context_window}"
 
     @property
