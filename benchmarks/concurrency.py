@@ -18,6 +18,7 @@ from benchmarks.common import SHORT_CASE, Context, LoopbackServer, eval_cases, f
 
 NAME = "concurrency"
 LATENCY_MS = 200.0
+REALISTIC_LATENCY_MS = 1000.0
 TARGET = 0.8
 
 
@@ -71,12 +72,21 @@ def run(ctx: Context, levels: tuple[int, ...] | None = None, latency_ms: float |
 
 
 async def _run(ctx: Context, levels: tuple[int, ...] | None, latency_ms: float | None) -> dict[str, Any]:
+    levels = levels or ((1, 4, 16) if ctx.quick else (1, 4, 16, 64))
+    latency = latency_ms if latency_ms is not None else (50.0 if ctx.quick else LATENCY_MS)
+    result = await _arm(ctx, levels, latency)
+    if not ctx.quick and latency_ms is None:
+        # A hosted model answers in seconds, not 200 ms: the same load at 1 s per request
+        # shows the framework's scaling where the client's CPU is not the limit.
+        result["realistic"] = await _arm(ctx, levels, REALISTIC_LATENCY_MS)
+    return result
+
+
+async def _arm(ctx: Context, levels: tuple[int, ...], latency: float) -> dict[str, Any]:
     import openai
 
     from extractor.pipeline import Extractor
 
-    levels = levels or ((1, 4, 16) if ctx.quick else (1, 4, 16, 64))
-    latency = latency_ms if latency_ms is not None else (50.0 if ctx.quick else LATENCY_MS)
     case = eval_cases([SHORT_CASE])[0]
     rows = []
     with LoopbackServer(latency, ctx.server) as server:
@@ -94,7 +104,10 @@ async def _run(ctx: Context, levels: tuple[int, ...] | None, latency_ms: float |
             server.clear()
             row["raw_docs_per_second"] = await _measure_raw(client, bodies, n, documents)
             rows.append(row)
-            ctx.log(f"concurrency N={n}: {row['docs_per_second']:.2f} docs/s (raw openai {row['raw_docs_per_second']:.2f})")
+            ctx.log(
+                f"concurrency {latency:.0f} ms, N={n}: {row['docs_per_second']:.2f} docs/s "
+                f"(raw openai {row['raw_docs_per_second']:.2f})"
+            )
         await client.close()
         await extractor.backend.aclose()
     base = rows[0]["docs_per_second"] / rows[0]["n"]
@@ -118,6 +131,14 @@ async def _run(ctx: Context, levels: tuple[int, ...] | None, latency_ms: float |
 
 
 def render(r: dict[str, Any]) -> str:
+    text = _render_arm(r)
+    if r.get("realistic"):
+        text += "\n\n**Same load at " + fmt(r["realistic"]["latency_ms"], 0) + " ms per request** (a hosted model's latency):\n\n"
+        text += _render_arm(r["realistic"])
+    return text
+
+
+def _render_arm(r: dict[str, Any]) -> str:
     lines = [
         f"Server latency {fmt(r['latency_ms'], 0)} ms per request; 4·N documents (`{r['case']}`, three concurrent "
         f"calls each) through `aextract_many(concurrency=N)`, cache off. Ideal: N documents per "
@@ -137,7 +158,8 @@ def render(r: dict[str, Any]) -> str:
             f"{fmt(row['client_cpu_share'] * row['seconds'] / row['documents'] * 1000, 1)} | "
             f"{'–' if server_cpu is None else fmt(server_cpu * 100, 0) + ' %'} |"
         )
-    lines += ["", f"Target efficiency ≥ {TARGET} up to N = 16: **{'meets' if r['meets_target'] else 'misses'}**."]
+    lines += ["", f"Target efficiency ≥ {TARGET} up to N = 16 at {fmt(r['latency_ms'], 0)} ms: "
+              f"**{'meets' if r['meets_target'] else 'misses'}**."]
     top = r["rows"][-1]
     cpu_per_doc = top["client_cpu_share"] * top["seconds"] / top["documents"]
     if cpu_per_doc > 0:

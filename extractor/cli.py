@@ -53,6 +53,22 @@ CacheDirOpt = Annotated[
     Optional[Path], typer.Option("--cache-dir", help="Response cache directory (default ~/.cache/extractor/responses).")
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the response cache.")]
+KeepInstructionsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-instructions",
+        help="Let the model see passages that address an AI model (\"ignore previous instructions\"); "
+        "by default they are withheld and named in the warnings.",
+    ),
+]
+ReplayOpt = Annotated[
+    bool,
+    typer.Option(
+        "--replay",
+        help="Answer from the response cache only (e.g. after `cache import`): a miss fails the document; "
+        "the model is never called.",
+    ),
+]
 PromptOpt = Annotated[Optional[str], typer.Option("--prompt-version", help="Prompt set under prompts/ (default: CURRENT).")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds per model call attempt (HTTP backends).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
@@ -91,6 +107,8 @@ def _make_extractor(**kwargs):
         except (sqlite3.DatabaseError, PermissionError) as exc:
             if not kwargs.get("cache", True):
                 raise
+            if kwargs.get("replay"):  # the cache is the only source of answers: never move it aside
+                _fail_usage(f"--replay: the response cache cannot be opened: {exc}")
             return Extractor(**_without_broken_cache(kwargs, exc))
     except (ConfigError, ValueError, FileNotFoundError, ModelNotAvailable) as exc:
         _fail_usage(str(exc))
@@ -183,6 +201,8 @@ def extract(
     ] = "drop",
     no_cache: NoCacheOpt = False,
     cache_dir: CacheDirOpt = None,
+    replay: ReplayOpt = False,
+    keep_instructions: KeepInstructionsOpt = False,
     prompt_version: PromptOpt = None,
     timeout: TimeoutOpt = 120.0,
     retries: Annotated[
@@ -204,7 +224,8 @@ def extract(
             paths, model=model, base_url=base_url, mode=mode, output=output, errors=errors, pretty=pretty,
             published=published, force=force, concurrency=concurrency, max_bytes=max_bytes,
             encoding_fallback=encoding_fallback, ungrounded=ungrounded, no_cache=no_cache, cache_dir=cache_dir,
-            prompt_version=prompt_version, timeout=timeout, retries=retries, max_reasks=max_reasks, debug=debug,
+            replay=replay, keep_instructions=keep_instructions, prompt_version=prompt_version, timeout=timeout,
+            retries=retries, max_reasks=max_reasks, debug=debug,
         )
     except (typer.Exit, typer.Abort):
         raise
@@ -227,8 +248,8 @@ def extract(
 def _extract(
     paths: list[str], *, model: str, base_url: str | None, mode: str | None, output: Path | None,
     errors: Path | None, pretty: bool, published: str | None, force: bool, concurrency: int | None,
-    max_bytes: int, encoding_fallback: str, ungrounded: str, no_cache: bool, cache_dir: Path | None,
-    prompt_version: str | None, timeout: float, retries: int, max_reasks: int | None, debug: bool,
+    max_bytes: int, encoding_fallback: str, ungrounded: str, no_cache: bool, cache_dir: Path | None, replay: bool,
+    keep_instructions: bool, prompt_version: str | None, timeout: float, retries: int, max_reasks: int | None, debug: bool,
 ) -> None:
     from extractor import batch
 
@@ -239,6 +260,8 @@ def _extract(
             _fail_usage(f"--published {published!r} is not a YYYY-MM-DD date")
     if timeout <= 0:
         _fail_usage(f"--timeout {timeout:g}: must be more than 0 seconds")
+    if replay and no_cache:
+        _fail_usage("--replay reads the response cache; it cannot be combined with --no-cache")
     try:
         fallback = batch.check_encoding(encoding_fallback)
     except ValueError as exc:
@@ -262,6 +285,8 @@ def _extract(
         mode=mode,
         cache=not no_cache,
         cache_dir=str(cache_dir) if cache_dir else None,
+        replay=replay,
+        withhold_instructions=not keep_instructions,
         prompt_version=prompt_version,
         timeout=timeout,
         ungrounded=ungrounded,
@@ -403,6 +428,12 @@ def eval_command(
     tolerance: Annotated[float, typer.Option("--tolerance", min=0.0, max=1.0, help="For --write-thresholds.")] = 0.03,
     no_cache: NoCacheOpt = False,
     cache_dir: CacheDirOpt = None,
+    replay: ReplayOpt = False,
+    keep_instructions: KeepInstructionsOpt = False,
+    predictions: Annotated[
+        Optional[Path],
+        typer.Option("--predictions", help="Write each case's extraction (or its error) to DIR/<case>.json for review."),
+    ] = None,
     prompt_version: PromptOpt = None,
     timeout: TimeoutOpt = 120.0,
     debug: DebugOpt = False,
@@ -420,17 +451,23 @@ def eval_command(
         _fail_usage(str(exc))
     if min_f1 is not None:
         gates["overall_f1"] = min_f1
+    if replay and no_cache:
+        _fail_usage("--replay reads the response cache; it cannot be combined with --no-cache")
+    if predictions is not None and predictions.exists() and not predictions.is_dir():
+        _fail_usage(f"--predictions {predictions}: exists and is not a directory")
     extractor = _make_extractor(
         model=model,
         base_url=base_url,
         mode=mode,
         cache=not no_cache,
         cache_dir=str(cache_dir) if cache_dir else None,
+        replay=replay,
+        withhold_instructions=not keep_instructions,
         prompt_version=prompt_version,
         timeout=timeout,
     )
     try:
-        report = evaluation.run_eval(extractor, case_dirs, console=err)
+        report = evaluation.run_eval(extractor, case_dirs, console=err, predictions_dir=predictions)
     finally:
         extractor.close()
     evaluation.print_report(report, Console())
@@ -443,6 +480,8 @@ def eval_command(
     if write_thresholds:
         write_thresholds.write_text(json.dumps(evaluation.thresholds_from(report, tolerance), indent=2) + "\n")
     failures = evaluation.check_gates(report, gates)
+    if replay:  # a replay that had to leave a case out does not reproduce the run
+        failures += [f"case {c['id']} not replayed: {c['error']}" for c in report["cases"] if "error" in c]
     for failure in failures:
         err.print(f"[red]gate failed:[/red] {failure}", highlight=False)
     raise typer.Exit(1 if failures else 0)

@@ -47,11 +47,20 @@ def load_thresholds(path: Path) -> dict[str, float]:
     return {key: float(data[key]) for key in GATE_KEYS if key in data}
 
 
-def run_eval(extractor: Extractor, case_dirs: list[Path], console: Console | None = None) -> dict[str, Any]:
-    return asyncio.run(_run(extractor, case_dirs, console or Console(stderr=True)))
+def run_eval(
+    extractor: Extractor,
+    case_dirs: list[Path],
+    console: Console | None = None,
+    predictions_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Extract every case, score it against its gold file and aggregate the report.
+    With `predictions_dir`, each case's extraction (or error) is written to <case>.json there."""
+    return asyncio.run(_run(extractor, case_dirs, console or Console(stderr=True), predictions_dir))
 
 
-async def _run(extractor: Extractor, case_dirs: list[Path], console: Console) -> dict[str, Any]:
+async def _run(
+    extractor: Extractor, case_dirs: list[Path], console: Console, predictions_dir: Path | None = None
+) -> dict[str, Any]:
     started = time.perf_counter()
     loaded: dict[str, tuple[Any, str]] = {}
     unscorable: list[dict[str, Any]] = []
@@ -98,6 +107,8 @@ async def _run(extractor: Extractor, case_dirs: list[Path], console: Console) ->
             entry["seconds"] = result.meta.seconds
             entry["warnings"] = result.meta.warnings
         cases.append(entry)
+        if predictions_dir is not None:
+            _write_prediction(predictions_dir / f"{case_id}.json", prediction, entry.get("error"))
     for bad in unscorable:
         cases.append({"id": bad["id"], "error": bad["error"], "unscorable": True})
 
@@ -118,6 +129,12 @@ async def _run(extractor: Extractor, case_dirs: list[Path], console: Console) ->
         }
     )
     return report
+
+
+def _write_prediction(path: Path, prediction: dict[str, Any] | None, error: str | None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = prediction if prediction is not None else {"error": error}
+    path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def thresholds_from(report: dict[str, Any], tolerance: float) -> dict[str, Any]:

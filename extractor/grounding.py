@@ -92,16 +92,33 @@ def _snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def locate(quote: str, text: str, *, base: int = 0) -> Evidence | None:
+def _find(needle: str, haystack: str, whole_word: bool) -> int:
+    """First index of `needle` in `haystack`; with `whole_word`, only an occurrence that
+    neither starts nor ends inside a word ("Syria" is not in "Syrians")."""
+    found = haystack.find(needle)
+    if not whole_word:
+        return found
+    while found >= 0:
+        end = found + len(needle)
+        starts_clean = found == 0 or not (haystack[found - 1].isalnum() and needle[0].isalnum())
+        ends_clean = end == len(haystack) or not (haystack[end].isalnum() and needle[-1].isalnum())
+        if starts_clean and ends_clean:
+            return found
+        found = haystack.find(needle, found + 1)
+    return -1
+
+
+def locate(quote: str, text: str, *, base: int = 0, whole_word: bool = False) -> Evidence | None:
     """Return the exact evidence span for `quote` in `text`, or None when it is not there.
 
     `base` is added to the offsets (use it when `text` is a chunk of a larger document).
+    `whole_word` (for names) refuses a match that starts or ends inside a word of the text.
     """
     quote = (quote or "").strip()
     if len(quote) < MIN_QUOTE_CHARS or not text:
         return None
 
-    found = text.find(quote)
+    found = _find(quote, text, whole_word)
     if found >= 0:
         return Evidence(quote=quote, start=base + found, end=base + found + len(quote))
 
@@ -109,7 +126,7 @@ def locate(quote: str, text: str, *, base: int = 0) -> Evidence | None:
     norm_quote = _normalise(quote).text
     if not norm_quote or not norm_text.text:
         return None
-    found = norm_text.text.find(norm_quote)
+    found = _find(norm_quote, norm_text.text, whole_word)
     if found >= 0:
         start, end = _span_to_original(norm_text, found, found + len(norm_quote))
         return Evidence(quote=text[start:end], start=base + start, end=base + end)

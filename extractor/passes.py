@@ -112,6 +112,9 @@ def _clean_names(values: list[str]) -> list[str]:
 
 
 class _Quoted(Draft):
+    #: anchors must match whole words of the text (names), not any substring (quotes)
+    whole_word: ClassVar[bool] = False
+
     quote: str = Field(description="One complete sentence copied verbatim from the article.")
 
     def anchors(self) -> list[str]:
@@ -120,7 +123,10 @@ class _Quoted(Draft):
 
 class ActorDraft(Draft):
     """Actors carry no quote: their evidence is the verbatim mention of the name (or an
-    alias) in the text, which costs no generated tokens and cannot be paraphrased."""
+    alias) in the text, which costs no generated tokens and cannot be paraphrased. A name
+    must match whole words: "Syria" is not evidenced by "Syrian"."""
+
+    whole_word: ClassVar[bool] = True
 
     name: str
     kind: ActorKindLit
@@ -221,7 +227,7 @@ class SanctionsAnswer(_Answer):
 def ground(item: ActorDraft | _Quoted, text: str, base: int = 0) -> Evidence | None:
     """Evidence for a draft record: its first anchor (quote, or name then aliases) found in text."""
     for anchor in item.anchors():
-        evidence = locate(anchor, text, base=base)
+        evidence = locate(anchor, text, base=base, whole_word=item.whole_word)
         if evidence is not None:
             return evidence
     return None

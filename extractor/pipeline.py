@@ -24,6 +24,7 @@ from extractor.dates import resolve_date
 from extractor.passes import ANSWER_MODELS, ActorDraft, EventDraft, SanctionDraft, ground, grounding_against, schema_hash
 from extractor.prompts import PASS_NAMES, PromptSet
 from extractor.grounding import locate
+from extractor.injection import withhold
 from extractor.resolution import Entity, find_entity, guess_kind, normalise, resolve_actors
 from extractor.schemas import Actor, Event, Evidence, Extraction, Meta, PassStat, SanctionFact, Usage
 
@@ -59,8 +60,10 @@ class Extractor:
         prompt_version: str | None = None,
         cache: bool = True,
         cache_dir: str | None = None,
+        replay: bool = False,
         ungrounded: Ungrounded = "drop",
         participants_as_actors: bool = True,
+        withhold_instructions: bool = True,
         passes: Iterable[str] = PASS_NAMES,
         chunk_tokens: int | None = None,
         overlap_tokens: int = 120,
@@ -90,9 +93,15 @@ class Extractor:
             n_ctx=n_ctx,
         )
         self.prompts = PromptSet.load(prompt_version)
+        if replay and not cache:
+            raise ValueError("replay reads the response cache; it cannot run with the cache off")
         self.cache = ResponseCache(cache_dir) if cache else None
+        #: answer from the cache only: a miss fails the document instead of calling the model
+        self.replay = replay
         self.ungrounded = ungrounded
         self.participants_as_actors = participants_as_actors
+        #: replace passages that address an AI model before the model sees them (extractor.injection)
+        self.withhold_instructions = withhold_instructions
         self.passes = passes
         self.chunk_tokens = chunk_tokens
         self.overlap_tokens = overlap_tokens
@@ -122,6 +131,13 @@ class Extractor:
         )
         outputs = await self._run_passes(chunks, published)
         extraction = self._assemble(text, outputs, published)
+        if self.withhold_instructions:
+            withheld = {w.text for chunk in chunks for w in withhold(chunk.text)[1]}
+            if withheld:
+                shown = "; ".join(repr(t[:80] + ("…" if len(t) > 80 else "")) for t in sorted(withheld)[:3])
+                extraction.meta.warnings.insert(
+                    0, f"withheld {len(withheld)} passage(s) that address an AI model (possible prompt injection): {shown}"
+                )
         extraction.source = source
         extraction.meta.chunks = len(chunks)
         extraction.meta.seconds = round(time.perf_counter() - started, 3)
@@ -232,7 +248,8 @@ class Extractor:
 
     async def _one_pass(self, chunk: Chunk, name: str, published: str | None) -> _PassOutput:
         model = ANSWER_MODELS[name]
-        messages = self.prompts.messages(name, chunk.text, published)
+        model_text = withhold(chunk.text)[0] if self.withhold_instructions else chunk.text
+        messages = self.prompts.messages(name, model_text, published)
         key = make_key(
             identity=self.backend.identity,
             prompt_id=self.prompts.id,
@@ -248,18 +265,26 @@ class Extractor:
             try:
                 answer = model.model_validate(cached["output"])
                 usage = Usage.model_validate(cached.get("usage") or {})
-                stat = PassStat(name=name, chunk=chunk.index, cache_hit=True, seconds=0.0, usage=usage)
+                stat = PassStat(
+                    name=name, chunk=chunk.index, cache_hit=True, seconds=0.0, usage=usage,
+                    error=cached.get("warning"),
+                )
                 stat.seconds = round(time.perf_counter() - started, 4)
                 return _PassOutput(chunk, name, answer.items(), stat)
             except Exception:  # noqa: BLE001 - a stale or corrupt entry is a miss
                 cached = None
+        if self.replay:
+            raise ExtractionError(
+                f"replay: no cached answer for the {name} pass on chunk {chunk.index} "
+                f"(model {self.backend.identity[:40]}, prompt {self.prompts.id})"
+            )
 
         async with self._slots():
             try:
                 with grounding_against(chunk.text):
                     result = await self.backend.complete(model, messages)
             except BackendError as exc:
-                return self._salvage(chunk, name, exc, started)
+                return self._salvage(chunk, name, exc, started, key)
         stat = PassStat(
             name=name,
             chunk=chunk.index,
@@ -269,22 +294,29 @@ class Extractor:
             reasks=result.reasks,
             transport_retries=result.transport_retries,
         )
-        if self.cache is not None:
-            self.cache.set(
-                key,
-                {
-                    "pass": name,
-                    "identity": self.backend.identity,
-                    "prompt": self.prompts.id,
-                    "output": result.parsed.model_dump(mode="json"),
-                    "usage": result.usage.model_dump(),
-                },
-            )
+        self._store(key, name, result.parsed, result.usage)
         return _PassOutput(chunk, name, result.parsed.items(), stat)
 
-    def _salvage(self, chunk: Chunk, name: str, exc: BackendError, started: float) -> _PassOutput:
+    def _store(self, key: str, name: str, answer: Any, usage: Usage, warning: str | None = None) -> None:
+        if self.cache is None:
+            return
+        entry = {
+            "pass": name,
+            "identity": self.backend.identity,
+            "prompt": self.prompts.id,
+            "output": answer.model_dump(mode="json"),
+            "usage": usage.model_dump(),
+        }
+        if warning:
+            entry["warning"] = warning
+        self.cache.set(key, entry)
+
+    def _salvage(self, chunk: Chunk, name: str, exc: BackendError, started: float, key: str) -> _PassOutput:
         """After re-asks are spent, keep a parseable answer whose only fault is grounding:
-        its ungrounded records are then dropped or flagged like any other. Never cached."""
+        its ungrounded records are then dropped or flagged like any other. The kept answer is
+        cached with its warning (the model's reply to the same request is the same at
+        temperature 0), so a warm rerun and a replay make no model call; transport failures
+        and unparseable output are never cached."""
         model = ANSWER_MODELS[name]
         if exc.last_output:
             try:
@@ -301,6 +333,7 @@ class Extractor:
                     reasks=max(0, exc.attempts - 1),
                     error=f"kept after re-asks: {exc}",
                 )
+                self._store(key, name, answer, exc.usage, warning=stat.error)
                 return _PassOutput(chunk, name, answer.items(), stat)
         raise ExtractionError(f"{name} pass on chunk {chunk.index} failed: {exc}", attempts=exc.attempts) from exc
 

@@ -16,6 +16,7 @@ import typing
 import pytest
 
 from extractor.backends import BackendError, CallResult, GenerationParams, create_backend
+from extractor.backends import loop_guard
 from extractor.backends.local import LocalLlamaBackend
 from extractor.passes import ActorDraft, ActorsAnswer, EventDraft, EventsAnswer, SanctionsAnswer
 from extractor.pipeline import Extractor
@@ -206,7 +207,7 @@ def test_extractor_end_to_end_then_from_cache(gguf_path, tmp_path, monkeypatch):
     assert meta.model_calls >= 3  # one call per pass at least (re-asks add to it)
     assert meta.cache_hit is False
     assert meta.model == "local/SmolLM2-135M-Instruct.Q4_1.gguf"
-    assert meta.backend.startswith("local:gguf-sha256:") and meta.backend.endswith(f":ctx{N_CTX}")
+    assert meta.backend.startswith("local:gguf-sha256:") and meta.backend.endswith(f":ctx{N_CTX}:{loop_guard.VERSION}")
     assert [p.name for p in meta.passes] == ["actors", "events", "sanctions"]
     assert all(not p.cache_hit for p in meta.passes)
     assert meta.usage.prompt_tokens > 0 and meta.usage.completion_tokens > 0

@@ -10,6 +10,7 @@ import hashlib
 import pytest
 
 from extractor.backends import BackendSpec, ConfigError, GenerationParams, create_backend, parse_model
+from extractor.backends import loop_guard
 from extractor.backends.local import LocalLlamaBackend
 from extractor.backends.remote import OLLAMA_BASE_URL, OPENAI_BASE_URL, OpenAIBackend, redact_url
 from extractor.model_store import EMBEDDED_NAME, EMBEDDED_SHA256
@@ -46,7 +47,7 @@ def test_local_means_the_embedded_model_and_loads_nothing():
     assert backend.mode == "json_schema"
     assert backend.default_concurrency == 1
     # The identity of the embedded model is its known sha256: no assembly, no hashing, no load.
-    assert backend.identity == f"local:gguf-sha256:{EMBEDDED_SHA256}:ctx4096"
+    assert backend.identity == f"local:gguf-sha256:{EMBEDDED_SHA256}:ctx4096:{loop_guard.VERSION}"
     assert backend._llama is None and backend._path is None
 
 
@@ -68,7 +69,7 @@ def test_local_gguf_path(tmp_path):
     assert backend.path == gguf
     # A GGUF's identity is the sha256 of its bytes (hashed once, not loaded) and the context size.
     sha = hashlib.sha256(gguf.read_bytes()).hexdigest()
-    assert backend.identity == f"local:gguf-sha256:{sha}:ctx2048"
+    assert backend.identity == f"local:gguf-sha256:{sha}:ctx2048:{loop_guard.VERSION}"
     assert backend._llama is None
 
 

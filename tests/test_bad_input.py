@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from extractor import batch
+from extractor.injection import MARKER, withhold
 from extractor.prompts import PromptSet
 from extractor.schemas import Extraction
 from extractor.testing import cli_command, cli_env, run_cli
@@ -152,15 +153,19 @@ def test_prompt_injection_stays_data(server: FakeOpenAIServer, tmp_path: Path) -
         assert system_message == {"role": "system", "content": system}  # the system prompt never changes
         assert "IGNORE ALL PREVIOUS" not in system_message["content"]
         user = user_message["content"]
-        key = "inject" if "IGNORE ALL PREVIOUS" in user else "clean"
+        key = "inject" if "Menaka" in user else "clean"
         by_doc[key].append(request)
         if key == "inject":
-            # the injected lines sit inside the article block, the task comes after it
+            # the lines that address a model are withheld; the rest sits inside the article
+            # block, and the task comes after it
+            model_text, withheld = withhold(INJECTION)
+            assert len(withheld) == 2 and MARKER in model_text
+            assert "IGNORE ALL PREVIOUS" not in user and "developer mode" not in user
             start = user.index('"""\n') + 4
-            article_end = start + len(INJECTION)
-            assert user[start:article_end] == INJECTION
+            article_end = start + len(model_text)
+            assert user[start:article_end] == model_text
             assert user[article_end:].startswith('\n"""\n\nTask: ')
-            assert user.count("IGNORE ALL PREVIOUS") == 1
+    assert any(w.startswith("withheld 2 passage(s) that address an AI model") for w in injected["meta"]["warnings"])
     # the request the model gets is shaped the same, whatever the article says
     for inject, clean in zip(sorted(by_doc["inject"], key=lambda r: r.tool_name), sorted(by_doc["clean"], key=lambda r: r.tool_name)):
         strip = lambda body: {k: v for k, v in body.items() if k != "messages"}  # noqa: E731

@@ -171,3 +171,50 @@ def test_thresholds_are_measured_scores_minus_tolerance(tmp_path: Path, server: 
     assert written["events_f1"] == round(max(0.0, report["events"]["f1"] - 0.05), 3)
     # The written file is a valid --thresholds input, and the same run passes its own gates.
     assert _run(["--fixtures", str(fixtures), "--thresholds", str(gates)], tmp_path, server).returncode == 0
+
+
+def _cache_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "extractor.cli", "cache", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_replay_of_an_exported_cache_makes_no_model_call(tmp_path: Path, server: FakeOpenAIServer) -> None:
+    fixtures = tmp_path / "set"
+    _case(fixtures, "case-a", GOLD)
+    live, replayed = tmp_path / "live.json", tmp_path / "replay.json"
+    assert _run(["--fixtures", str(fixtures), "--report-json", str(live)], tmp_path, server).returncode == 0
+    export = tmp_path / "replay.jsonl"
+    assert _cache_cli("export", str(export), "--cache-dir", str(tmp_path / "cache")).returncode == 0
+    (tmp_path / "cache").rename(tmp_path / "old-cache")  # the reviewer has only the export
+    assert _cache_cli("import", str(export), "--cache-dir", str(tmp_path / "cache")).returncode == 0
+    calls = len(server.completions())
+    predictions = tmp_path / "predictions"
+    result = _run(["--fixtures", str(fixtures), "--replay", "--report-json", str(replayed),
+                   "--predictions", str(predictions)], tmp_path, server)
+    assert result.returncode == 0, result.stderr
+    assert len(server.completions()) == calls
+    one, two = json.loads(live.read_text()), json.loads(replayed.read_text())
+    assert two["model_calls"] == 0 and one["overall"] == two["overall"]
+    written = json.loads((predictions / "case-a.json").read_text())
+    assert {a["name"] for a in written["actors"]} >= {"Katiba Serma"}
+
+
+def test_replay_miss_fails_the_case_without_calling_the_model(tmp_path: Path, server: FakeOpenAIServer) -> None:
+    fixtures = tmp_path / "set"
+    _case(fixtures, "case-a", GOLD)
+    report, predictions = tmp_path / "r.json", tmp_path / "predictions"
+    result = _run(["--fixtures", str(fixtures), "--replay", "--report-json", str(report),
+                   "--predictions", str(predictions)], tmp_path, server)
+    assert result.returncode == 1
+    assert server.completions() == []
+    (case,) = json.loads(report.read_text())["cases"]
+    assert case["error"].startswith("ExtractionError: replay: no cached answer for the")
+    assert json.loads((predictions / "case-a.json").read_text())["error"] == case["error"]
+
+
+def test_replay_with_no_cache_is_a_usage_error(tmp_path: Path, server: FakeOpenAIServer) -> None:
+    fixtures = tmp_path / "set"
+    _case(fixtures, "case-a", GOLD)
+    result = _run(["--fixtures", str(fixtures), "--replay", "--no-cache"], tmp_path, server)
+    assert result.returncode == 2
+    assert "--replay" in result.stderr and "Traceback" not in result.stderr

@@ -205,3 +205,29 @@ def test_property_any_quote_any_text_never_breaks_invariants(text: str, quote: s
     if evidence is not None:
         assert base <= evidence.start < evidence.end <= base + len(text)
         assert text[evidence.start - base : evidence.end - base] == evidence.quote
+
+
+def test_whole_word_refuses_a_name_inside_a_longer_word() -> None:
+    text = "Syrian troops withdrew. Later, officials in Syria confirmed it."
+    evidence = locate("Syria", text, whole_word=True)
+    assert evidence is not None and evidence.start == text.index("Syria confirmed")
+    assert locate("Syria", "Syrian troops withdrew.", whole_word=True) is None
+    assert locate("Syria", "Syrian troops withdrew.") is not None  # quotes keep substring matching
+
+
+def test_whole_word_holds_after_normalisation_and_allows_punctuation() -> None:
+    assert locate("islamic state", "Fighters of the Islamic State's wing.", whole_word=True) is not None
+    assert locate("RSF", "the (RSF) said", whole_word=True) is not None
+    assert locate("al-Shabaab", "Al-Shabaab fighters", whole_word=True) is not None
+    assert locate("Kone", "Amadou Konevent", whole_word=True) is None
+
+
+def test_actor_name_evidence_is_whole_word() -> None:
+    from extractor.passes import ActorDraft, EventDraft, ground
+
+    text = "Syrian army units were ambushed near Palmyra."
+    assert ground(ActorDraft(name="Syria", kind="government", aliases=[]), text) is None
+    assert ground(ActorDraft(name="Syria", kind="government", aliases=["Syrian army"]), text) is not None
+    quote = "Syrian army units were ambushed near Palmyra."
+    event = EventDraft(quote=quote, type="battle")
+    assert ground(event, text) is not None

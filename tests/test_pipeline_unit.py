@@ -366,14 +366,28 @@ def test_reask_that_fixes_the_quote_keeps_it(cache_dir: Path) -> None:
     assert result.meta.warnings == []
 
 
-def test_salvaged_answer_is_not_cached(cache_dir: Path) -> None:
+def test_salvaged_answer_is_cached_with_its_warning(cache_dir: Path) -> None:
     with make(FakeBackend(ungrounded_script), cache_dir) as extractor:
-        extractor.extract(ARTICLE)
+        first = extractor.extract(ARTICLE)
     backend = FakeBackend(ungrounded_script)
     with make(backend, cache_dir) as extractor:
         result = extractor.extract(ARTICLE)
-    assert backend.passes_called() == ["events", "events"]  # actors and sanctions came from the cache
-    assert result.meta.cache_hit is False
+    assert backend.passes_called() == []  # a replay makes no model call
+    assert result.meta.cache_hit is True and result.meta.model_calls == 0
+    assert [e.evidence.quote for e in result.events] == [e.evidence.quote for e in first.events] == [EVENT_QUOTE]
+    assert any("kept after re-asks" in w for w in result.meta.warnings)
+    assert any("dropped 1 record" in w for w in result.meta.warnings)
+
+
+def test_transport_failure_is_not_cached(cache_dir: Path) -> None:
+    with make(FakeBackend(fail="connection refused"), cache_dir) as extractor:
+        with pytest.raises(ExtractionError):
+            extractor.extract(ARTICLE)
+    backend = FakeBackend()
+    with make(backend, cache_dir) as extractor:
+        result = extractor.extract(ARTICLE)
+    assert sorted(backend.passes_called()) == ["actors", "events", "sanctions"]
+    assert result.meta.cache_hit is False and result.events
 
 
 def test_transport_failure_raises_extraction_error() -> None:

@@ -4,6 +4,8 @@ instructor's JSON_SCHEMA mode sends `response_format={"type": "json_schema", ...
 llama-cpp-python ignores in-process (no grammar, free text). The create shim below rewrites
 it to `{"type": "json_object", "schema": ...}`, which llama-cpp-python turns into a grammar,
 so decoding is constrained to the (flat) draft schema. Re-asks stay instructor's.
+Every call also carries `loop_guard.LoopGuard`, which closes an answer's list when the model
+starts repeating an item.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import instructor
 
+from extractor.backends import loop_guard
 from extractor.backends.base import Backend, ConfigError, GenerationParams
 from extractor.model_store import EMBEDDED_NAME, EMBEDDED_SHA256, cache_root, embedded_model_path, sha256_file
 
@@ -103,7 +106,7 @@ class LocalLlamaBackend(Backend):
     def identity(self) -> str:
         # The embedded GGUF's sha256 is verified when it is assembled; any other file is hashed once.
         sha = EMBEDDED_SHA256 if self._embedded else _file_sha256(self.path)
-        return f"local:gguf-sha256:{sha}:ctx{self.context_window}"
+        return f"local:gguf-sha256:{sha}:ctx{self.context_window}:{loop_guard.VERSION}"
 
     @property
     def llama(self) -> Any:
@@ -121,7 +124,10 @@ class LocalLlamaBackend(Backend):
         elif response_format:
             kwargs["response_format"] = response_format
         kwargs.pop("model", None)
+        from llama_cpp import LogitsProcessorList
+
         with self._lock:  # a llama.cpp context is not thread-safe
+            kwargs["logits_processor"] = LogitsProcessorList([loop_guard.LoopGuard(self.llama)])
             return self.llama.create_chat_completion_openai_v1(**kwargs)
 
     async def _create(self) -> Any:

@@ -59,6 +59,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from extractor.injection import MARKER
+
 FAULT_KINDS = (
     "ok",
     "hang",
@@ -184,7 +186,8 @@ def article_of(messages: list[dict[str, Any]]) -> str:
 
 
 def first_sentence(text: str) -> str:
-    stripped = text.strip()
+    # A passage the pipeline withheld (extractor.injection) is not article text: skip it.
+    stripped = text.replace(MARKER, "").strip()
     found = re.match(r"(.+?[.!?])(?=\s|$)", stripped, re.S)
     sentence = found.group(1) if found else stripped.splitlines()[0] if stripped else ""
     return sentence[:400].strip()
