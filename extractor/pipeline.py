@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
+from instructor.core.exceptions import IncompleteOutputException
 from rapidfuzz import fuzz
 
 from extractor.backends import Backend, BackendError, GenerationParams, create_backend
@@ -24,8 +25,10 @@ from extractor.dates import resolve_date
 from extractor.passes import ANSWER_MODELS, ActorDraft, EventDraft, SanctionDraft, ground, grounding_against, schema_hash
 from extractor.prompts import PASS_NAMES, PromptSet
 from extractor.grounding import locate
+from extractor.jsonitems import close_after_last_item
 from extractor.injection import withhold
-from extractor.resolution import Entity, find_entity, guess_kind, normalise, resolve_actors
+from extractor.consistency import check_events, complete_measures
+from extractor.resolution import Entity, canonical_authority, find_entity, guess_kind, normalise, resolve_actors
 from extractor.schemas import Actor, Event, Evidence, Extraction, Meta, PassStat, SanctionFact, Usage
 
 Ungrounded = Literal["drop", "flag"]
@@ -64,6 +67,8 @@ class Extractor:
         ungrounded: Ungrounded = "drop",
         participants_as_actors: bool = True,
         withhold_instructions: bool = True,
+        consistency_checks: bool = True,
+        canonical_authorities: bool = True,
         passes: Iterable[str] = PASS_NAMES,
         chunk_tokens: int | None = None,
         overlap_tokens: int = 120,
@@ -102,6 +107,12 @@ class Extractor:
         self.participants_as_actors = participants_as_actors
         #: replace passages that address an AI model before the model sees them (extractor.injection)
         self.withhold_instructions = withhold_instructions
+        #: drop events whose quote says nothing of their type, merge repeated incidents, add the
+        #: measures a sanctions quote states (extractor.consistency)
+        self.consistency_checks = consistency_checks
+        #: sanctions authority = its jurisdiction ("U.S. Treasury" -> "United States"); the
+        #: article's wording stays in authority_text (extractor.resolution.canonical_authority)
+        self.canonical_authorities = canonical_authorities
         self.passes = passes
         self.chunk_tokens = chunk_tokens
         self.overlap_tokens = overlap_tokens
@@ -318,9 +329,15 @@ class Extractor:
         temperature 0), so a warm rerun and a replay make no model call; transport failures
         and unparseable output are never cached."""
         model = ANSWER_MODELS[name]
-        if exc.last_output:
+        text, note = exc.last_output, f"kept after re-asks: {exc}"
+        if text and isinstance(exc.__cause__, IncompleteOutputException):
+            # Cut off at max_tokens (typically a list the model kept extending): its complete
+            # items are a valid, deterministic answer.
+            text = close_after_last_item(text)
+            note = f"kept the complete items of an answer cut off at max_tokens ({self.backend.params.max_tokens})"
+        if text:
             try:
-                answer = model.model_validate_json(exc.last_output)
+                answer = model.model_validate_json(text)
             except Exception:  # noqa: BLE001
                 answer = None
             if answer is not None:
@@ -331,7 +348,7 @@ class Extractor:
                     seconds=round(time.perf_counter() - started, 3),
                     usage=exc.usage,
                     reasks=max(0, exc.attempts - 1),
-                    error=f"kept after re-asks: {exc}",
+                    error=note,
                 )
                 self._store(key, name, answer, exc.usage, warning=stat.error)
                 return _PassOutput(chunk, name, answer.items(), stat)
@@ -381,6 +398,10 @@ class Extractor:
             self._add_participants(text, event_drafts, sanction_drafts, entities, actors)
         events = self._events(event_drafts, entities, actors, published)
         sanctions = self._sanctions(sanction_drafts, entities, actors)
+        if self.consistency_checks:
+            events, notes = check_events(events)
+            sanctions, added = complete_measures(sanctions)
+            meta.warnings += notes + ([f"added {added} measure(s) that a sanctions quote states"] if added else [])
         return Extraction(actors=actors, events=events, sanctions=sanctions, meta=meta)
 
     def _actors(self, mentions: list[tuple[ActorDraft, Evidence | None]]) -> tuple[list[Actor], list]:
@@ -417,7 +438,7 @@ class Extractor:
             if find_entity(entities, name) is not None:
                 continue
             kind = guess_kind(name, role)
-            evidence = locate(name, text) if kind else None
+            evidence = locate(name, text, whole_word=True) if kind else None
             if evidence is None or fuzz.ratio(normalise(evidence.quote), normalise(name)) < 85:
                 continue
             entities.append(Entity(name=evidence.quote, kind=kind, members=[-1]))
@@ -482,7 +503,8 @@ class Extractor:
             authority, authority_ids = (
                 self._refs([draft.authority], entities, actors) if draft.authority else ([None], [])
             )
-            key = (normalise(target), normalise(authority[0] or ""), draft.measure)
+            jurisdiction = (self.canonical_authorities and canonical_authority(draft.authority)) or authority[0]
+            key = (normalise(target), normalise(jurisdiction or ""), draft.measure)
             if key in seen:
                 continue
             seen.add(key)
@@ -491,7 +513,8 @@ class Extractor:
                     id=f"s{len(facts) + 1}",
                     target=target,
                     target_id=target_ids[0] if target_ids else None,
-                    authority=authority[0],
+                    authority=jurisdiction,
+                    authority_text=_blank_to_none(draft.authority),
                     authority_id=authority_ids[0] if authority_ids else None,
                     measure=draft.measure,
                     status=draft.status,

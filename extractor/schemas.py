@@ -113,7 +113,12 @@ class Event(Record):
 class SanctionFact(Record):
     target: str
     target_id: str | None = None
-    authority: str | None = None
+    authority: str | None = Field(
+        default=None,
+        description="The jurisdiction (United States, European Union, United Kingdom, United Nations) when the "
+        "article's authority is one of them, else the authority as written.",
+    )
+    authority_text: str | None = Field(default=None, description="The authority as the article names it.")
     authority_id: str | None = None
     measure: Measure
     status: SanctionStatus

@@ -262,3 +262,21 @@ def test_an_unreadable_file_is_an_input_problem_naming_it(tmp_path: Path) -> Non
     (item,) = batch.iter_documents([str(folder)], max_bytes=10**6, fallback="cp1252")
     assert isinstance(item, batch.InputProblem)
     assert item.message.startswith(f"{folder}: cannot read (")
+
+
+# ---------------------------------------------------------------------------- replay
+def test_extract_replay_answers_from_the_cache_or_fails_the_document(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    doc = tmp_path / "a.txt"
+    doc.write_text(GOOD, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    missed = run_cli("extract", str(doc), "-o", str(out), *server_args(server, tmp_path, "--replay"),
+                     env=cli_env(tmp_path / "home"))
+    assert missed.returncode == 1 and server.completions() == []
+    (record,) = read_jsonl(tmp_path / "out.jsonl.errors.jsonl")
+    assert "replay: no cached answer" in record["message"]
+    assert run_cli("extract", str(doc), *server_args(server, tmp_path), env=cli_env(tmp_path / "home")).returncode == 0
+    calls = len(server.completions())
+    replayed = run_cli("extract", str(doc), *server_args(server, tmp_path, "--replay"), env=cli_env(tmp_path / "home"))
+    assert replayed.returncode == 0, replayed.stderr
+    assert len(server.completions()) == calls
+    assert json.loads(replayed.stdout)["meta"]["model_calls"] == 0

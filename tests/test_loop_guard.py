@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from extractor.backends.loop_guard import LoopGuard, _ItemTracker
+from extractor.backends.loop_guard import LoopGuard
+from extractor.jsonitems import ItemTracker as _ItemTracker
 
 A = {"name": "Katiba Serma", "kind": "armed_group", "aliases": ["KS]}"]}  # brackets inside a string
 B = {"name": "Amadou Kone", "kind": "person", "aliases": []}

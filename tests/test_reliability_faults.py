@@ -249,11 +249,25 @@ def test_ungrounded_quotes_are_reasked_then_dropped(server: FakeOpenAIServer) ->
     assert result.actors
 
 
-def test_incomplete_output_is_reported_not_retried(server: FakeOpenAIServer) -> None:
-    server.push(Fault("length", match="actors"))
+def test_output_cut_at_max_tokens_keeps_its_complete_items_without_retry(server: FakeOpenAIServer) -> None:
+    with make_extractor(server) as extractor:
+        full = extractor.extract(ARTICLE, source="a.txt")
+    server.clear_requests()
+    server.push(Fault("length", match="actors"))  # the answer's JSON cut in half, finish_reason "length"
+    with make_extractor(server) as extractor:
+        cut = extractor.extract(ARTICLE, source="a.txt")
+    assert len(server.completions("actors")) == 1  # not retried: the same request would be cut again
+    assert any("cut off at max_tokens" in w for w in cut.meta.warnings), cut.meta.warnings
+    full_names = [a.name for a in full.actors]
+    cut_names = [a.name for a in cut.actors]
+    assert 0 < len(cut_names) < len(full_names) and set(cut_names) <= set(full_names)
+
+
+def test_output_cut_before_its_first_item_fails_the_document(server: FakeOpenAIServer) -> None:
+    server.push(Fault("length", match="sanctions"))  # an empty answer cut in half: no complete item
     with make_extractor(server) as extractor, pytest.raises(ExtractionError, match="IncompleteOutput"):
         extractor.extract(ARTICLE, source="a.txt")
-    assert len(server.completions("actors")) == 1
+    assert len(server.completions("sanctions")) == 1
 
 
 # ---------------------------------------------------------------------------- timeouts

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from extractor.jsonitems import ItemTracker
+
 #: part of the local backend's identity (and so of cache keys): answers decoded with a
 #: different guard are different answers
 VERSION = "loopguard1"
@@ -36,53 +38,12 @@ def closing_tokens(llama: Any) -> np.ndarray:
     return _CLOSERS[key]
 
 
-class _ItemTracker:
-    """Follows the bytes of `{"key":[ item, item, ... ]}` and the items inside the list."""
-
-    def __init__(self) -> None:
-        self.depth = 0
-        self.in_string = False
-        self.escape = False
-        self.current = bytearray()  # the item being written (depth >= 3), from its "{"
-        self.items: set[bytes] = set()  # complete items, closing brace included
-        self.prefixes: set[bytes] = set()  # the same without their closing brace
-
-    def feed(self, data: bytes) -> None:
-        for byte in data:
-            char = chr(byte)
-            if self.depth >= 3 or (self.depth == 2 and char == "{" and not self.in_string):
-                self.current.append(byte)
-            if self.in_string:
-                if self.escape:
-                    self.escape = False
-                elif char == "\\":
-                    self.escape = True
-                elif char == '"':
-                    self.in_string = False
-                continue
-            if char == '"':
-                self.in_string = True
-            elif char in "{[":
-                self.depth += 1
-            elif char in "}]":
-                self.depth -= 1
-                if self.depth == 2 and char == "}":
-                    item = bytes(self.current)
-                    self.items.add(item)
-                    self.prefixes.add(item[:-1])
-                    self.current.clear()
-
-    def repeating(self) -> bool:
-        """True when the item being written equals an earlier item but for its closing brace."""
-        return self.depth == 3 and not self.in_string and bytes(self.current) in self.prefixes
-
-
 class LoopGuard:
     """A llama-cpp-python logits processor (see the module docstring). One per call."""
 
     def __init__(self, llama: Any):
         self._llama = llama
-        self._tracker = _ItemTracker()
+        self._tracker = ItemTracker()
         self._seen: int | None = None  # tokens in the context when the last call returned
         self.closed = False
 
