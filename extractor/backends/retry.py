@@ -118,9 +118,12 @@ def with_retries(
             with attempt:
                 if on_attempt:
                     on_attempt()
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+                # that races with the reply (Ctrl-C was then ignored and the batch ran on).
                 try:
-                    return await asyncio.wait_for(create(*args, **kwargs), timeout=policy.attempt_timeout)
-                except asyncio.TimeoutError as exc:
+                    async with asyncio.timeout(policy.attempt_timeout):
+                        return await create(*args, **kwargs)
+                except TimeoutError:
                     raise AttemptTimeout(f"no complete reply within {policy.attempt_timeout:g} s (--timeout)") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
