@@ -201,7 +201,10 @@ def test_ctrl_c_exits_130_and_keeps_finished_documents(server: FakeOpenAIServer,
     server.latency_ms = 400
     env = cli_env(tmp_path / "home")
     args = ["extract", str(tmp_path / "docs"), "-o", str(out), *base_args(server, tmp_path, "--concurrency", "1")]
-    process = subprocess.Popen(cli_command(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # A shell that starts the test run in the background (`make test &`) ignores SIGINT, and the
+    # child would inherit that: give it the default disposition, as in an interactive terminal.
+    process = subprocess.Popen(cli_command(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and process.poll() is None and not (out.exists() and out.stat().st_size):
