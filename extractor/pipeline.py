@@ -107,8 +107,8 @@ class Extractor:
         self.participants_as_actors = participants_as_actors
         #: replace passages that address an AI model before the model sees them (extractor.injection)
         self.withhold_instructions = withhold_instructions
-        #: drop events whose quote says nothing of their type, merge repeated incidents, add the
-        #: measures a sanctions quote states (extractor.consistency)
+        #: drop events whose quote says nothing of their type, add the measures a sanctions
+        #: quote states (extractor.consistency)
         self.consistency_checks = consistency_checks
         #: sanctions authority = its jurisdiction ("U.S. Treasury" -> "United States"); the
         #: article's wording stays in authority_text (extractor.resolution.canonical_authority)
@@ -140,10 +140,12 @@ class Extractor:
             overlap_tokens=self.overlap_tokens,
             count_tokens=self.backend.count_tokens,
         )
-        outputs = await self._run_passes(chunks, published)
+        # What the model reads of each chunk: passages that address an AI model withheld.
+        shown_to_model = [withhold(c.text) if self.withhold_instructions else (c.text, []) for c in chunks]
+        outputs = await self._run_passes(chunks, [model_text for model_text, _ in shown_to_model], published)
         extraction = self._assemble(text, outputs, published)
         if self.withhold_instructions:
-            withheld = {w.text for chunk in chunks for w in withhold(chunk.text)[1]}
+            withheld = {w.text for _, spans in shown_to_model for w in spans}
             if withheld:
                 shown = "; ".join(repr(t[:80] + ("…" if len(t) > 80 else "")) for t in sorted(withheld)[:3])
                 extraction.meta.warnings.insert(
@@ -244,22 +246,23 @@ class Extractor:
             self._call_slots = (loop, asyncio.Semaphore(max(1, self.backend.default_concurrency)))
         return self._call_slots[1]
 
-    async def _run_passes(self, chunks: list[Chunk], published: str | None) -> list[_PassOutput]:
-        jobs = [(chunk, name) for chunk in chunks for name in self.passes]
+    async def _run_passes(self, chunks: list[Chunk], model_texts: list[str], published: str | None) -> list[_PassOutput]:
+        jobs = [(chunk, model_text, name) for chunk, model_text in zip(chunks, model_texts) for name in self.passes]
         if self.backend.default_concurrency <= 1:
             # In-process model: keep chunk-major order so llama.cpp reuses the article prefix.
-            return [await self._one_pass(chunk, name, published) for chunk, name in jobs]
+            return [await self._one_pass(chunk, model_text, name, published) for chunk, model_text, name in jobs]
         # A TaskGroup cancels the document's other passes as soon as one fails for good.
         try:
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self._one_pass(chunk, name, published)) for chunk, name in jobs]
+                tasks = [
+                    group.create_task(self._one_pass(chunk, model_text, name, published)) for chunk, model_text, name in jobs
+                ]
         except ExceptionGroup as group_error:
             raise group_error.exceptions[0]  # keeps its own __cause__ (the root error class)
         return [task.result() for task in tasks]
 
-    async def _one_pass(self, chunk: Chunk, name: str, published: str | None) -> _PassOutput:
+    async def _one_pass(self, chunk: Chunk, model_text: str, name: str, published: str | None) -> _PassOutput:
         model = ANSWER_MODELS[name]
-        model_text = withhold(chunk.text)[0] if self.withhold_instructions else chunk.text
         messages = self.prompts.messages(name, model_text, published)
         key = make_key(
             identity=self.backend.identity,
