@@ -96,6 +96,11 @@ def _fail_usage(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _check_cache_options(*, replay: bool, no_cache: bool) -> None:
+    if replay and no_cache:
+        _fail_usage("--replay reads the response cache; it cannot be combined with --no-cache")
+
+
 def _make_extractor(**kwargs):
     from extractor.backends import ConfigError
     from extractor.model_store import ModelNotAvailable
@@ -260,8 +265,7 @@ def _extract(
             _fail_usage(f"--published {published!r} is not a YYYY-MM-DD date")
     if timeout <= 0:
         _fail_usage(f"--timeout {timeout:g}: must be more than 0 seconds")
-    if replay and no_cache:
-        _fail_usage("--replay reads the response cache; it cannot be combined with --no-cache")
+    _check_cache_options(replay=replay, no_cache=no_cache)
     try:
         fallback = batch.check_encoding(encoding_fallback)
     except ValueError as exc:
@@ -451,8 +455,7 @@ def eval_command(
         _fail_usage(str(exc))
     if min_f1 is not None:
         gates["overall_f1"] = min_f1
-    if replay and no_cache:
-        _fail_usage("--replay reads the response cache; it cannot be combined with --no-cache")
+    _check_cache_options(replay=replay, no_cache=no_cache)
     if predictions is not None and predictions.exists() and not predictions.is_dir():
         _fail_usage(f"--predictions {predictions}: exists and is not a directory")
     extractor = _make_extractor(
