@@ -1,11 +1,13 @@
 """Concurrency scaling against a loopback OpenAI-compatible server with fixed latency.
 
 `Extractor.aextract_many(documents, concurrency=N)` over 4·N copies of a short article (cache
-off) against the fake server answering every request after `latency_ms`. One document is
-three model calls run concurrently, so the ideal is N documents per `latency_ms`.
+off) against the fake server answering every request after `latency_ms`. N is the number of
+model requests in flight (what `--concurrency` caps); one document is three model calls, so
+the ideal is N requests, i.e. N/3 documents, per `latency_ms`.
 Scaling = throughput(N) / throughput(1); target ≥ 0.8 × N up to N = 16. The server is a
-child process with a thread per connection, so it is not the bottleneck until N × 3
-requests in flight exhaust the client's CPU.
+child process with a thread per connection, so it is not the bottleneck until N requests in
+flight exhaust the client's CPU. The raw-openai arm sends the same request bodies with N in
+flight, without the framework.
 """
 
 from __future__ import annotations
@@ -54,13 +56,12 @@ async def _measure(extractor: Any, server: Any, case: Any, n: int, documents: in
 
 
 async def _measure_raw(client: Any, bodies: list[dict[str, Any]], n: int, documents: int) -> float:
-    """The same load without the framework: N workers, each sending one document's calls at once."""
-    queue = list(range(documents))
+    """The same load without the framework: N workers, each sending one request at a time."""
+    queue = [body for _ in range(documents) for body in bodies]
 
     async def worker() -> None:
         while queue:
-            queue.pop()
-            await asyncio.gather(*(client.chat.completions.create(**body) for body in bodies))
+            await client.chat.completions.create(**queue.pop())
 
     wall0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(n)))
@@ -112,7 +113,8 @@ async def _arm(ctx: Context, levels: tuple[int, ...], latency: float) -> dict[st
         await extractor.backend.aclose()
     base = rows[0]["docs_per_second"] / rows[0]["n"]
     raw_base = rows[0]["raw_docs_per_second"] / rows[0]["n"]
-    ideal_per_doc = latency / 1000
+    calls = len(bodies)
+    ideal_per_doc = latency / 1000 * calls  # N requests per latency = N / calls documents
     for row in rows:
         row["scaling"] = row["docs_per_second"] / base
         row["efficiency"] = row["scaling"] / row["n"]
@@ -140,9 +142,11 @@ def render(r: dict[str, Any]) -> str:
 
 def _render_arm(r: dict[str, Any]) -> str:
     lines = [
-        f"Server latency {fmt(r['latency_ms'], 0)} ms per request; 4·N documents (`{r['case']}`, three concurrent "
-        f"calls each) through `aextract_many(concurrency=N)`, cache off. Ideal: N documents per "
-        f"{fmt(r['latency_ms'], 0)} ms. Default concurrency for HTTP backends: {r['default_concurrency_http']}.",
+        f"Server latency {fmt(r['latency_ms'], 0)} ms per request; 4·N documents (`{r['case']}`, "
+        f"{r['calls_per_document']} model calls each) through `aextract_many(concurrency=N)`, N = model requests in "
+        f"flight, cache off. Ideal: N requests, i.e. N/{r['calls_per_document']} documents, per "
+        f"{fmt(r['latency_ms'], 0)} ms. Raw openai: the same request bodies, N in flight. "
+        f"Default concurrency for HTTP backends: {r['default_concurrency_http']}.",
         "",
         "| N | documents | seconds | docs/s | scaling vs N=1 | efficiency (scaling/N) | of ideal | raw openai docs/s "
         "| raw efficiency | extractor/raw | client CPU busy | client CPU ms/doc | server CPU busy |",
@@ -166,8 +170,8 @@ def _render_arm(r: dict[str, Any]) -> str:
         ceiling = 1 / cpu_per_doc
         lines.append(
             f"The client is one asyncio process: at {fmt(cpu_per_doc * 1000, 1)} ms of CPU per document (N={top['n']}) "
-            f"it cannot exceed ≈ {fmt(ceiling, 0)} documents/s on one core, whatever N; N documents per "
-            f"{fmt(r['latency_ms'], 0)} ms needs {fmt(1000 / r['latency_ms'], 0)} × N docs/s. "
+            f"it cannot exceed ≈ {fmt(ceiling, 0)} documents/s on one core, whatever N; N requests per "
+            f"{fmt(r['latency_ms'], 0)} ms needs {fmt(1000 / r['latency_ms'] / r['calls_per_document'], 2)} × N docs/s. "
             "The raw-openai column is the same load without the framework: where it stops scaling too, the limit is "
             "the machine (client CPU, background load), not the extractor."
         )

@@ -60,9 +60,11 @@ def run(ctx: Context) -> dict[str, Any]:
 
 
 async def _run(ctx: Context) -> dict[str, Any]:
+    import instructor
     import openai
 
     from extractor.backends import base as backend_base
+    from extractor.passes import ANSWER_MODELS
     from extractor.pipeline import Extractor
 
     iterations, blocks = (10, 3) if ctx.quick else (60, 9)
@@ -96,12 +98,31 @@ async def _run(ctx: Context) -> dict[str, Any]:
         async def raw_once() -> None:
             await asyncio.gather(*(raw_client.chat.completions.create(**body) for body in bodies))
 
+        # The same calls through instructor alone (no extractor code around it): which part of
+        # the overhead is instructor's own request building, parsing and validation.
+        patched = instructor.patch(create=raw_client.chat.completions.create, mode=instructor.Mode.TOOLS)
+        by_tool = {backend_base.schema_model(m).openai_schema["name"]: m for m in ANSWER_MODELS.values()}
+        instructor_calls = [
+            {
+                "response_model": backend_base.schema_model(by_tool[body["tools"][0]["function"]["name"]]),
+                "messages": body["messages"],
+                "max_retries": extractor.backend.max_reasks,
+                **extractor.backend.request_params(),
+            }
+            for body in bodies
+        ]
+
+        async def instructor_once() -> None:
+            await asyncio.gather(*(patched(**kwargs) for kwargs in instructor_calls))
+
         for _ in range(3):
             await raw_once()
         rows: list[dict[str, float]] = []
         for block in range(blocks):
-            order = (("raw", raw_once), ("pipeline", pipeline_once), ("unwrapped", unwrapped_once))
-            order = order[block % 3 :] + order[: block % 3]
+            order = (
+                ("raw", raw_once), ("instructor", instructor_once), ("pipeline", pipeline_once), ("unwrapped", unwrapped_once)
+            )
+            order = order[block % 4 :] + order[: block % 4]
             row: dict[str, float] = {}
             for label, fn in order:
                 server.clear()
@@ -140,6 +161,11 @@ async def _run(ctx: Context) -> dict[str, Any]:
         "raw_cpu_ms_per_call": raw_cpu,
         "pipeline_cpu_ms_per_call": pipe_cpu,
         "overhead_cpu_ms_per_call": pipe_cpu - raw_cpu,
+        "instructor_wall_ms_per_call": med("instructor_wall_ms_per_call"),
+        "instructor_cpu_ms_per_call": med("instructor_cpu_ms_per_call"),
+        "instructor_overhead_wall_ms_per_call": median(
+            [r["instructor_wall_ms_per_call"] - r["raw_wall_ms_per_call"] for r in rows]
+        ),
         "unwrapped_overhead_wall_ms_per_call": med("unwrapped_wall_ms_per_call") - raw_wall,
         "unwrapped_overhead_cpu_ms_per_call": med("unwrapped_cpu_ms_per_call") - raw_cpu,
         "target_ms": TARGET_MS,
@@ -156,13 +182,19 @@ def render(r: dict[str, Any]) -> str:
         f"{r['blocks']} blocks × {r['iterations_per_block']} extractions per arm, arms rotated "
         "between blocks; medians over blocks.",
         "",
-        "| per model call | raw openai | extractor | overhead |",
-        "|---|---|---|---|",
-        f"| wall ms | {fmt(r['raw_wall_ms_per_call'])} | {fmt(r['pipeline_wall_ms_per_call'])} | "
+        "| per model call | raw openai | instructor alone | extractor | overhead (extractor − raw) | of which instructor |",
+        "|---|---|---|---|---|---|",
+        f"| wall ms | {fmt(r['raw_wall_ms_per_call'])} | {fmt(r['instructor_wall_ms_per_call'])} | "
+        f"{fmt(r['pipeline_wall_ms_per_call'])} | "
         f"**{fmt(r['overhead_wall_ms_per_call'])}** (blocks: {fmt(r['overhead_wall_ms_per_call_min'])}–"
-        f"{fmt(r['overhead_wall_ms_per_call_max'])}) |",
-        f"| client CPU ms | {fmt(r['raw_cpu_ms_per_call'])} | {fmt(r['pipeline_cpu_ms_per_call'])} | "
-        f"{fmt(r['overhead_cpu_ms_per_call'])} |",
+        f"{fmt(r['overhead_wall_ms_per_call_max'])}) | {fmt(r['instructor_overhead_wall_ms_per_call'])} |",
+        f"| client CPU ms | {fmt(r['raw_cpu_ms_per_call'])} | {fmt(r['instructor_cpu_ms_per_call'])} | "
+        f"{fmt(r['pipeline_cpu_ms_per_call'])} | {fmt(r['overhead_cpu_ms_per_call'])} | "
+        f"{fmt(r['instructor_cpu_ms_per_call'] - r['raw_cpu_ms_per_call'])} |",
+        "",
+        "*Instructor alone* = the same request bodies through `instructor.patch(create=openai...create, "
+        "mode=TOOLS)` with the same answer models, re-ask limit and parameters, and no extractor code "
+        "(no chunking, prompts, cache keys, grounding context, retries wrapper, assembly).",
         "",
         f"Same run, without the per-model schema reuse (`extractor.backends.base.schema_model`, instructor's "
         f"default path): overhead {fmt(r['unwrapped_overhead_wall_ms_per_call'])} ms wall, "

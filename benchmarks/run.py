@@ -98,7 +98,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             if not arm:
                 continue
             cells = ", ".join(f"N={r['n']}: {fmt(r['efficiency'])}" for r in arm["rows"])
-            rows.append((f"Concurrency efficiency (scaling / N), {fmt(arm['latency_ms'], 0)} ms per request",
+            rows.append((f"Concurrency efficiency (scaling / N; N = requests in flight), {fmt(arm['latency_ms'], 0)} ms per request",
                          "≥ 0.8 up to N = 16", cells, "meets" if arm["meets_target"] else "misses"))
     ca = results.get("cache")
     if ca:

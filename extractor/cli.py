@@ -195,7 +195,7 @@ def extract(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo documents already present in --output.")] = False,
     concurrency: Annotated[
-        Optional[int], typer.Option("--concurrency", "-j", min=1, help="Documents in flight (default: 1 local, 8 HTTP).")
+        Optional[int], typer.Option("--concurrency", "-j", min=1, help="Model requests in flight, and at most as many documents (default: 1 local, 8 HTTP).")
     ] = None,
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Refuse input files larger than this.")] = 2_000_000,
     encoding_fallback: Annotated[

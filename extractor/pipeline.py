@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -32,6 +33,10 @@ from extractor.resolution import Entity, canonical_authority, find_entity, guess
 from extractor.schemas import Actor, Event, Evidence, Extraction, Meta, PassStat, SanctionFact, Usage
 
 Ungrounded = Literal["drop", "flag"]
+
+#: The model-request limit of the `aextract_many` batch a task belongs to (its tasks copy the
+#: context they were created in), so two batches on one Extractor keep their own limits.
+_BATCH_CALLS: ContextVar[asyncio.Semaphore | None] = ContextVar("extractor_batch_calls", default=None)
 
 
 class ExtractionError(RuntimeError):
@@ -161,7 +166,11 @@ class Extractor:
     ) -> AsyncIterator[tuple[str, Extraction | BaseException]]:
         """Extract (source, text, published) triples concurrently; yield (source, result) as each finishes.
 
-        A failure is yielded as the exception, never raised: one bad document cannot stop a batch.
+        `concurrency` caps the model requests in flight (default: the backend's, 8 for HTTP
+        servers, 1 for the in-process model) and also the documents in flight, so a server
+        with N slots never sees more than N requests from one batch, however many passes and
+        chunks a document has. A failure is yielded as the exception, never raised: one bad
+        document cannot stop a batch.
         """
         limit = max(1, concurrency or self.backend.default_concurrency)
         if self.backend.default_concurrency <= 1:
@@ -169,21 +178,20 @@ class Extractor:
             # alternate their passes, evict each other's article from llama.cpp's KV cache and
             # re-evaluate it (2.2x the prompt tokens per article, benchmarks/tokens.py).
             limit = 1
-        slots = asyncio.Semaphore(limit)
-        if self.backend.default_concurrency > 1:
-            # N documents in flight run their passes concurrently: let N x passes calls through
-            # (a fixed cap of default_concurrency calls held N=16 to 2.7x, benchmarks/concurrency.py).
-            calls = max(self.backend.default_concurrency, limit * len(self.passes))
-            self._call_slots = (asyncio.get_running_loop(), asyncio.Semaphore(calls))
+        documents_in_flight = asyncio.Semaphore(limit)
 
         async def one(source: str, text: str, published: str | None) -> tuple[str, Extraction | BaseException]:
-            async with slots:
+            async with documents_in_flight:
                 try:
                     return source, await self.aextract(text, source=source, published=published)
                 except Exception as exc:  # noqa: BLE001 - isolated per document by design
                     return source, exc
 
-        tasks = [asyncio.ensure_future(one(*doc)) for doc in documents]
+        token = _BATCH_CALLS.set(asyncio.Semaphore(limit))
+        try:
+            tasks = [asyncio.ensure_future(one(*doc)) for doc in documents]
+        finally:
+            _BATCH_CALLS.reset(token)
         try:
             for finished in asyncio.as_completed(tasks):
                 yield await finished
@@ -240,7 +248,11 @@ class Extractor:
         return max(256, self.backend.context_window - overhead - self.backend.params.max_tokens)
 
     def _slots(self) -> asyncio.Semaphore:
-        """Bound on concurrent model calls, one per event loop (a semaphore binds to its loop)."""
+        """Bound on concurrent model calls: the batch's (`aextract_many`), else one per event
+        loop sized by the backend's default (a semaphore binds to its loop)."""
+        batch = _BATCH_CALLS.get()
+        if batch is not None:
+            return batch
         loop = asyncio.get_running_loop()
         if self._call_slots is None or self._call_slots[0] is not loop:
             self._call_slots = (loop, asyncio.Semaphore(max(1, self.backend.default_concurrency)))
@@ -264,7 +276,7 @@ class Extractor:
     async def _one_pass(self, chunk: Chunk, model_text: str, name: str, published: str | None) -> _PassOutput:
         model = ANSWER_MODELS[name]
         messages = self.prompts.messages(name, model_text, published)
-        key = make_key(
+        key = "" if self.cache is None else make_key(
             identity=self.backend.identity,
             prompt_id=self.prompts.id,
             schema_hash=self.schema_hash,

@@ -412,6 +412,9 @@ class FakeOpenAIServer:
         self._queue: collections.deque[Fault] = collections.deque()
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
+        self._in_flight = 0
+        #: the most chat-completion requests this server was answering at one time
+        self.max_in_flight = 0
         self._stop = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -484,6 +487,7 @@ class FakeOpenAIServer:
     def clear_requests(self) -> None:
         with self._lock:
             self._requests.clear()
+            self.max_in_flight = self._in_flight
 
     def _next_fault(self, pass_name: str | None, article: str) -> Fault:
         with self._lock:
@@ -495,6 +499,16 @@ class FakeOpenAIServer:
 
     # -------------------------------------------------------------- behaviour
     def _complete(self, handler: _Handler, body: dict[str, Any]) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            self._answer(handler, body)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _answer(self, handler: _Handler, body: dict[str, Any]) -> None:
         tool_name, pass_name = _pass_of(body)
         article = article_of(body.get("messages") or [])
         fault = self._next_fault(pass_name, article)
