@@ -54,6 +54,8 @@ class PromptSet:
             undefined=StrictUndefined,
             autoescape=False,
             keep_trailing_newline=False,
+            # Templates are read once per PromptSet, not re-checked on disk at every render.
+            auto_reload=False,
         )
         # Examples are shown as compact JSON in schema field order (tojson would sort keys).
         self._env.filters["compact"] = lambda value: json.dumps(value, ensure_ascii=False, separators=(", ", ": "))

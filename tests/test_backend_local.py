@@ -234,3 +234,66 @@ def test_extractor_end_to_end_then_from_cache(gguf_path, tmp_path, monkeypatch):
     assert all(p.cache_hit for p in second.meta.passes)
     assert second.meta.usage == meta.usage  # the cached calls' usage is reported, not re-spent
     assert second.model_dump(exclude={"meta"}) == first.model_dump(exclude={"meta"})
+
+
+# ---------------------------------------------------------------------- (e) the system prompt's state across processes
+
+_PROBE = """
+import asyncio, json, sys
+sys.path.insert(0, {tests!r})
+from gguf import dictating_messages
+from extractor.backends import GenerationParams, create_backend
+from extractor.passes import ActorsAnswer
+backend = create_backend({spec!r}, n_ctx={n_ctx}, params=GenerationParams(max_tokens={max_tokens}))
+backend.persist_prefix = {persist}
+result = asyncio.run(backend.complete(ActorsAnswer, dictating_messages("actors")))
+print(json.dumps({{"restored": backend.prefix_tokens_restored, "answer": result.parsed.model_dump(),
+                  "usage": result.usage.model_dump()}}))
+"""
+
+
+def test_a_new_process_restores_the_system_prompt_state_and_answers_the_same(gguf_path, tmp_path):
+    """Process 1 evaluates the system prompt and saves its state; process 2 loads it instead of
+    evaluating it, and its answer and token usage are those of a process that does not persist."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    home = tmp_path / "home"
+
+    def probe(persist: bool) -> dict:
+        code = _PROBE.format(
+            tests=str(Path(__file__).parent), spec=f"local:{gguf_path}", n_ctx=N_CTX, max_tokens=MAX_TOKENS, persist=persist
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+            env={**os.environ, "EXTRACTOR_HOME": str(home)},
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    first = probe(True)
+    files = list((home / "kv-state").glob("*.llama-state"))
+    assert first["restored"] == 0 and len(files) == 1
+    second = probe(True)
+    assert 0 < second["restored"] < second["usage"]["prompt_tokens"]
+    unpersisted = probe(False)
+    assert unpersisted["restored"] == 0
+    assert first["answer"] == second["answer"] == unpersisted["answer"]
+    assert first["usage"] == second["usage"] == unpersisted["usage"]
+
+
+def test_a_state_file_that_does_not_load_is_ignored_and_replaced(backend, tmp_path):
+    from extractor.backends import prefix_state
+    from extractor.model_store import cache_root
+    from gguf import DICTATING_SYSTEM
+
+    path = prefix_state.state_file(cache_root() / "kv-state", backend.identity, backend.context_window, DICTATING_SYSTEM)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a llama.cpp session file")
+    backend.llama.reset()
+    result = run(backend.complete(ActorsAnswer, dictating_messages("actors")))
+    assert_actors_shape(result.parsed)
+    assert backend.prefix_tokens_restored == 0
+    assert path.stat().st_size > 1000  # rewritten with a real state after the call

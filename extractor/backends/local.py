@@ -5,7 +5,8 @@ llama-cpp-python ignores in-process (no grammar, free text). The create shim bel
 it to `{"type": "json_object", "schema": ...}`, which llama-cpp-python turns into a grammar,
 so decoding is constrained to the (flat) draft schema. Re-asks stay instructor's.
 Every call also carries `loop_guard.LoopGuard`, which closes an answer's list when the model
-starts repeating an item.
+starts repeating an item. The system prompt's evaluated state is kept on disk across
+processes (`prefix_state`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from typing import Any
 
 import instructor
 
-from extractor.backends import loop_guard
+from extractor.backends import loop_guard, prefix_state
 from extractor.backends.base import Backend, ConfigError, GenerationParams
 from extractor.model_store import EMBEDDED_NAME, EMBEDDED_SHA256, cache_root, embedded_model_path, sha256_file
 
 _MODELS: dict[tuple[str, int, int], Any] = {}
 _MODELS_LOCK = threading.Lock()
+#: one lock per loaded model: backends sharing a `Llama` must not call it at the same time
+_CALL_LOCKS: dict[int, threading.Lock] = {}
 
 
 def _load_llama(path: Path, n_ctx: int, n_threads: int, seed: int) -> Any:
@@ -44,6 +47,7 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int, seed: int) -> Any:
                 seed=seed,
                 verbose=False,
             )
+            _CALL_LOCKS[id(_MODELS[key])] = threading.Lock()
         return _MODELS[key]
 
 
@@ -78,6 +82,7 @@ class LocalLlamaBackend(Backend):
         max_reasks: int = 1,
         n_ctx: int = 4096,
         n_threads: int | None = None,
+        persist_prefix: bool = True,
     ):
         super().__init__(params, max_reasks)
         if path:
@@ -94,7 +99,13 @@ class LocalLlamaBackend(Backend):
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
         self._llama: Any = None
         self._patched: Any = None
-        self._lock = threading.Lock()
+        #: keep the system prompt's evaluated state on disk for the next process (prefix_state)
+        self.persist_prefix = persist_prefix
+        #: where the state files go (default: <cache root>/kv-state)
+        self.prefix_dir: Path | None = None
+        #: prompt tokens this backend's first call took from a saved state instead of evaluating
+        self.prefix_tokens_restored = 0
+        self._prefix_checked: set[Path] = set()
 
     @property
     def path(self) -> Path:
@@ -126,9 +137,30 @@ class LocalLlamaBackend(Backend):
         kwargs.pop("model", None)
         from llama_cpp import LogitsProcessorList
 
-        with self._lock:  # a llama.cpp context is not thread-safe
-            kwargs["logits_processor"] = LogitsProcessorList([loop_guard.LoopGuard(self.llama)])
-            return self.llama.create_chat_completion_openai_v1(**kwargs)
+        messages = kwargs.get("messages") or []
+        system = messages[0].get("content") if messages and messages[0].get("role") == "system" else None
+        llama = self.llama
+        with _CALL_LOCKS[id(llama)]:  # a llama.cpp context is not thread-safe
+            save_to = self._restore_prefix(llama, system) if self.persist_prefix and isinstance(system, str) else None
+            kwargs["logits_processor"] = LogitsProcessorList([loop_guard.LoopGuard(llama)])
+            response = llama.create_chat_completion_openai_v1(**kwargs)
+            if save_to is not None:
+                prefix_state.save(llama, save_to, system)
+            return response
+
+    def _restore_prefix(self, llama: Any, system: str) -> Path | None:
+        """Before this backend's first call with this system prompt: load its saved state into a
+        fresh context. Returns the file to save after the call when there was none (or it did
+        not load)."""
+        directory = self.prefix_dir or cache_root() / "kv-state"
+        path = prefix_state.state_file(directory, self.identity, self.context_window, system)
+        if path in self._prefix_checked:
+            return None
+        self._prefix_checked.add(path)
+        if llama.n_tokens:  # this process already evaluated a prompt: llama.cpp reuses it in memory
+            return None if path.is_file() else path
+        self.prefix_tokens_restored = prefix_state.restore(llama, path)
+        return None if self.prefix_tokens_restored else path
 
     async def _create(self) -> Any:
         if self._patched is None:

@@ -172,7 +172,10 @@ class OpenAIBackend(Backend):
         call = _CallTransport()
         token = _CALL.set(call)
         try:
-            result = await asyncio.wait_for(super().complete(response_model, messages), timeout=self.call_deadline)
+            # asyncio.timeout, not wait_for: no extra task per call, and on Python 3.11 wait_for
+            # can swallow a cancellation that races with the result (see retry.py).
+            async with asyncio.timeout(self.call_deadline):
+                result = await super().complete(response_model, messages)
         except BackendError as exc:
             # attempts = answers received (1 + re-asks); when none arrived (a transport
             # failure), the HTTP requests made, so an error record never says 0 attempts.

@@ -4,9 +4,9 @@ Retried: timeouts, connection errors (resets included), 408/409/429 and 5xx answ
 Waits grow exponentially with jitter; a `Retry-After` header (seconds or HTTP date) is
 honoured up to `max_wait`. Attempts and the total time are both bounded (no retry starts
 when its wait would end past `total_seconds`), and every attempt has its own deadline
-(`attempt_timeout`, enforced with asyncio.wait_for around the whole request, body
-included) so a reply that never ends, or trickles bytes forever, cannot hang the run. Validation problems
-are not retried here: instructor re-asks the model for those.
+(`attempt_timeout`, enforced with asyncio.timeout around the whole request, body
+included) so a reply that never ends, or trickles bytes forever, cannot hang the run.
+Validation problems are not retried here: instructor re-asks the model for those.
 """
 
 from __future__ import annotations
