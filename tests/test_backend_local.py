@@ -238,6 +238,9 @@ def test_extractor_end_to_end_then_from_cache(gguf_path, tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------------- (e) the system prompt's state across processes
 
+# Saved states hold whole n_batch (512) batches of the system prompt: it must be longer than one.
+LONG_RULES = " Background: " + " ".join(["The analyst reads every line of the article with care."] * 60)
+
 _PROBE = """
 import asyncio, json, sys
 sys.path.insert(0, {tests!r})
@@ -246,9 +249,11 @@ from extractor.backends import GenerationParams, create_backend
 from extractor.passes import ActorsAnswer
 backend = create_backend({spec!r}, n_ctx={n_ctx}, params=GenerationParams(max_tokens={max_tokens}))
 backend.persist_prefix = {persist}
-result = asyncio.run(backend.complete(ActorsAnswer, dictating_messages("actors")))
-print(json.dumps({{"restored": backend.prefix_tokens_restored, "answer": result.parsed.model_dump(),
-                  "usage": result.usage.model_dump()}}))
+messages = dictating_messages("actors")
+messages[0]["content"] += {rules!r}
+result = asyncio.run(backend.complete(ActorsAnswer, messages))
+print(json.dumps({{"restored": backend.prefix_tokens_restored, "n_batch": backend.llama.n_batch,
+                  "answer": result.parsed.model_dump(), "usage": result.usage.model_dump()}}))
 """
 
 
@@ -264,7 +269,8 @@ def test_a_new_process_restores_the_system_prompt_state_and_answers_the_same(ggu
 
     def probe(persist: bool) -> dict:
         code = _PROBE.format(
-            tests=str(Path(__file__).parent), spec=f"local:{gguf_path}", n_ctx=N_CTX, max_tokens=MAX_TOKENS, persist=persist
+            tests=str(Path(__file__).parent), spec=f"local:{gguf_path}", n_ctx=N_CTX, max_tokens=MAX_TOKENS,
+            persist=persist, rules=LONG_RULES,
         )
         done = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
@@ -278,6 +284,7 @@ def test_a_new_process_restores_the_system_prompt_state_and_answers_the_same(ggu
     assert first["restored"] == 0 and len(files) == 1
     second = probe(True)
     assert 0 < second["restored"] < second["usage"]["prompt_tokens"]
+    assert second["restored"] % second["n_batch"] == 0  # whole batches: the rest is batched as without it
     unpersisted = probe(False)
     assert unpersisted["restored"] == 0
     assert first["answer"] == second["answer"] == unpersisted["answer"]
@@ -287,13 +294,22 @@ def test_a_new_process_restores_the_system_prompt_state_and_answers_the_same(ggu
 def test_a_state_file_that_does_not_load_is_ignored_and_replaced(backend, tmp_path):
     from extractor.backends import prefix_state
     from extractor.model_store import cache_root
-    from gguf import DICTATING_SYSTEM
 
-    path = prefix_state.state_file(cache_root() / "kv-state", backend.identity, backend.context_window, DICTATING_SYSTEM)
+    messages = dictating_messages("actors")
+    messages[0]["content"] += LONG_RULES
+    path = prefix_state.state_file(cache_root() / "kv-state", backend.identity, backend.context_window, messages[0]["content"])
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not a llama.cpp session file")
     backend.llama.reset()
-    result = run(backend.complete(ActorsAnswer, dictating_messages("actors")))
+    result = run(backend.complete(ActorsAnswer, messages))
     assert_actors_shape(result.parsed)
     assert backend.prefix_tokens_restored == 0
     assert path.stat().st_size > 1000  # rewritten with a real state after the call
+
+
+def test_a_system_prompt_shorter_than_one_batch_saves_nothing(backend):
+    from extractor.model_store import cache_root
+
+    backend.llama.reset()
+    run(backend.complete(ActorsAnswer, dictating_messages("actors")))  # ~12-token system prompt
+    assert list((cache_root() / "kv-state").glob("*.llama-state")) == []

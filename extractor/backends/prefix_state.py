@@ -4,10 +4,11 @@ Every pass of every document starts with the same system prompt (rules and the w
 example, ~1,200 tokens). Inside one process llama-cpp-python reuses it from the KV cache by
 token prefix; a new process (one `extractor extract article.txt`) used to evaluate it again,
 ~35 s on 2 cores before the article itself. After the first call of a process this module
-saves the context with llama.cpp's own session file (`llama_state_save_file`), recording only
-the tokens up to the system prompt's end; the next process loads it before its first call,
-and llama-cpp-python's prefix match then evaluates only what follows (the article and the
-task). The file is keyed by the model identity, context size, llama-cpp-python version and
+saves the context with llama.cpp's own session file (`llama_state_save_file`), recording the
+tokens of the system prompt's whole `n_batch` batches (1,024 of its ~1,220 tokens for the
+embedded model); the next process loads it before its first call, and llama-cpp-python's
+prefix match then evaluates only what follows, batched exactly as without the saved state, so
+the answers are the same. The file is keyed by the model identity, context size, llama-cpp-python version and
 the system prompt's text: any change makes a new file. A file that does not load is ignored
 (the prompt is evaluated as before) and replaced after the call. Only the newest `KEEP`
 files of a directory are kept.
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 #: bump to orphan files written by an incompatible earlier layout
-FORMAT = "prefix-state-1"
+FORMAT = "prefix-state-2"  # 2: whole n_batch batches only
 #: state files kept per directory (one per model x system prompt, ~55 MB each for the
 #: embedded model); older ones are deleted when a new one is saved
 KEEP = 8
@@ -82,7 +83,11 @@ def save(llama: Any, path: Path, system: str) -> int:
     import llama_cpp
 
     evaluated = [int(t) for t in llama.input_ids[: llama.n_tokens]]
-    n = system_prefix_tokens(llama, evaluated, system)
+    # Whole batches only: the next process then evaluates the rest in the same n_batch-token
+    # batches, at the same positions, as a process that starts from nothing. Restoring the
+    # exact system-prompt prefix instead (batches starting mid-way) changed the greedy output
+    # of an eval case: llama.cpp's results depend slightly on how rows are batched.
+    n = system_prefix_tokens(llama, evaluated, system) // llama.n_batch * llama.n_batch
     if n <= 0:
         return 0
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
