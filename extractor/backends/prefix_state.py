@@ -8,10 +8,10 @@ saves the context with llama.cpp's own session file (`llama_state_save_file`), r
 tokens of the system prompt's whole `n_batch` batches (1,024 of its ~1,220 tokens for the
 embedded model); the next process loads it before its first call, and llama-cpp-python's
 prefix match then evaluates only what follows, batched exactly as without the saved state, so
-the answers are the same. The file is keyed by the model identity, context size, llama-cpp-python version and
-the system prompt's text: any change makes a new file. A file that does not load is ignored
-(the prompt is evaluated as before) and replaced after the call. Only the newest `KEEP`
-files of a directory are kept.
+the answers are the same. The file is keyed by the model identity, context size,
+llama-cpp-python version and the system prompt's text: any change makes a new file. A file
+that does not load is ignored (the prompt is evaluated as before) and replaced after the
+call. Only the newest `KEEP` files of a directory are kept.
 """
 
 from __future__ import annotations
