@@ -105,7 +105,7 @@ class LocalLlamaBackend(Backend):
         self.prefix_dir: Path | None = None
         #: prompt tokens this backend's first call took from a saved state instead of evaluating
         self.prefix_tokens_restored = 0
-        self._prefix_checked: set[Path] = set()
+        self._prefix_checked: set[str] = set()  # system prompts whose saved state was handled
 
     @property
     def path(self) -> Path:
@@ -152,11 +152,11 @@ class LocalLlamaBackend(Backend):
         """Before this backend's first call with this system prompt: load its saved state into a
         fresh context. Returns the file to save after the call when there was none (or it did
         not load)."""
+        if system in self._prefix_checked:  # checked before the file name is hashed: once per prompt
+            return None
+        self._prefix_checked.add(system)
         directory = self.prefix_dir or cache_root() / "kv-state"
         path = prefix_state.state_file(directory, self.identity, self.context_window, system)
-        if path in self._prefix_checked:
-            return None
-        self._prefix_checked.add(path)
         if llama.n_tokens:  # this process already evaluated a prompt: llama.cpp reuses it in memory
             return None if path.is_file() else path
         self.prefix_tokens_restored = prefix_state.restore(llama, path)
