@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from extractor.evaluation import discover_cases, run_eval
+from extractor.eval.runner import discover_cases, run_eval
 from extractor.pipeline import Extractor
 
 VARIANTS = {

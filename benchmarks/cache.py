@@ -82,9 +82,9 @@ async def _local_warm_path(ctx: Context) -> dict[str, Any]:
     local backend's real identity and keys with synthetic answers (the fake server's grounded
     answers, no model), then time a warm rerun of the eval set with the real tokenizer loaded."""
     from extractor.backends.base import CallResult
-    from extractor.passes import ANSWER_MODELS
+    from extractor.records import ANSWER_MODELS
     from extractor.pipeline import Extractor
-    from extractor.testing.fake_server import article_of, build_answer
+    from tests.support.fake_server import article_of, build_answer
 
     pass_of = {model: name for name, model in ANSWER_MODELS.items()}
     cases = eval_cases()

@@ -127,7 +127,7 @@ def eval_cases(only: list[str] | None = None) -> list[Case]:
 
 # ---------------------------------------------------------------------------- fake server
 class LoopbackServer:
-    """extractor.testing.fake_server, as a child process (default) or in this process's thread.
+    """tests.support.fake_server, as a child process (default) or in this process's thread.
 
     A child process keeps the server's own CPU time out of the client's measurements (and off
     the client's GIL); `thread` is for tests that must not spawn processes.
@@ -142,30 +142,23 @@ class LoopbackServer:
 
     def start(self) -> LoopbackServer:
         if self.mode == "thread":
-            from extractor.testing.fake_server import FakeOpenAIServer
+            from tests.support.fake_server import FakeOpenAIServer
 
-            from extractor.testing import fake_server
-
-            fake_server._Server.request_queue_size = BACKLOG
-            self._server = FakeOpenAIServer(latency_ms=self.latency_ms).start()
+            self._server = FakeOpenAIServer(latency_ms=self.latency_ms, backlog=BACKLOG).start()
             self.url = self._server.url
             return self
-        # As `python -m extractor.testing.fake_server`, with a listen backlog that takes a burst of
-        # 100+ simultaneous connections (socketserver's default of 5 drops them: connection resets).
-        # It also exits when this process goes away (its stdin, our pipe, reaches EOF).
-        launcher = (
-            "import os, sys, threading; from extractor.testing import fake_server as f; "
-            "threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start(); "
-            f"f._Server.request_queue_size = {BACKLOG}; sys.exit(f.main(sys.argv[1:]))"
-        )
+        # As `python -m tests.support.fake_server`, with a listen backlog that takes a burst of
+        # 100+ simultaneous connections (socketserver's default of 5 drops them: connection resets),
+        # exiting when this process goes away (its stdin, our pipe, reaches EOF).
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", launcher, "--port", "0", "--latency-ms", str(self.latency_ms)],
+            [sys.executable, "-m", "tests.support.fake_server", "--port", "0", "--latency-ms", str(self.latency_ms),
+             "--backlog", str(BACKLOG), "--exit-on-stdin-eof"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
             cwd=str(REPO),
-        )
+        )  # fmt: skip
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline().strip()
         if "http://" not in line:

@@ -93,7 +93,7 @@ async def _arm(ctx: Context, levels: tuple[int, ...], latency: float) -> dict[st
     with LoopbackServer(latency, ctx.server) as server:
         extractor = Extractor(model="fake", base_url=server.url, api_key="bench", cache=False)
         client = openai.AsyncOpenAI(api_key="bench", base_url=server.url, timeout=120.0, max_retries=0)
-        default_n = extractor.backend.default_concurrency
+        default_n = extractor.backend.capabilities.max_concurrency
         await _measure(extractor, server, case, 2, 4)  # warm-up: connections, imports
         server.clear()
         await extractor.aextract(case.text, source=case.id, published=case.published)

@@ -91,7 +91,7 @@ def run(ctx: Context) -> dict[str, Any]:
     # The overhead arms compare like with like from an empty KV cache: no saved system-prompt
     # state (that is measured on its own below, as a new process's first call).
     backend.persist_prefix = False
-    from extractor.backends import local as local_backend
+    from extractor.backends.local import llama as local_backend
 
     shared = any(key[0] == str(backend.path) for key in local_backend._MODELS)  # loaded by an earlier benchmark
     started = time.perf_counter()
@@ -220,7 +220,7 @@ def _cold_start(ctx: Context, llama: Any, meter: _Meter, first_call: dict[str, A
     it (loads it, evaluates the rest). Each side is a fresh backend on the loaded model."""
     import tempfile
 
-    from extractor.backends.local import LocalLlamaBackend
+    from extractor.backends.local.llama import LocalLlamaBackend
 
     kwargs = {k: v for k, v in copy.deepcopy(first_call).items() if k != "logits_processor"}
     kwargs["max_tokens"] = 1

@@ -63,8 +63,8 @@ async def _run(ctx: Context) -> dict[str, Any]:
     import instructor
     import openai
 
-    from extractor.backends import base as backend_base
-    from extractor.passes import ANSWER_MODELS
+    from extractor.backends import instructor_calls as backend_base
+    from extractor.records import ANSWER_MODELS
     from extractor.pipeline import Extractor
 
     iterations, blocks = (10, 3) if ctx.quick else (60, 9)

@@ -34,7 +34,7 @@ class _Tokenizer:
         if exact:
             from llama_cpp import Llama, llama_chat_format
 
-            from extractor.model_store import embedded_model_path
+            from extractor.backends.local.model_store import embedded_model_path
 
             self._llama = Llama(model_path=str(embedded_model_path()), vocab_only=True, verbose=False)
             model = self._llama._model
@@ -70,9 +70,9 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
 
 def prompt_costs(tokenizer: _Tokenizer, version: str, cases: list[Any]) -> dict[str, Any]:
     from extractor.backends.base import Backend
-    from extractor.chunking import chunk_text
+    from extractor.text.chunking import chunk_text
     from extractor.pipeline import Extractor
-    from extractor.prompts import PASS_NAMES
+    from extractor.llm.prompts import PASS_NAMES
 
     class _CountingBackend(Backend):
         provider, model, mode = "local", "tokenizer-only", "json_schema"
@@ -85,7 +85,7 @@ def prompt_costs(tokenizer: _Tokenizer, version: str, cases: list[Any]) -> dict[
         def count_tokens(self, text: str) -> int:
             return tokenizer.count(text)
 
-        async def _create(self) -> Any:
+        async def complete(self, response_model: Any, messages: Any) -> Any:
             raise RuntimeError("tokens benchmark makes no model calls")
 
     extractor = Extractor(backend=_CountingBackend(), prompt_version=version, cache=False)
@@ -96,7 +96,7 @@ def prompt_costs(tokenizer: _Tokenizer, version: str, cases: list[Any]) -> dict[
     carried: list[int] | None = None  # the previous document's last prompt, still in llama.cpp's KV cache
     sequences: list[list[list[int]]] = []  # per case, its prompts in pipeline order
     for case in cases:
-        chunks = chunk_text(case.text, max_tokens=budget, overlap_tokens=extractor.overlap_tokens,
+        chunks = chunk_text(case.text, max_tokens=budget, overlap_tokens=extractor.config.overlap_tokens,
                             count_tokens=tokenizer.count)
         row: dict[str, Any] = {"chunks": len(chunks), "article_tokens": tokenizer.count(case.text)}
         processed = batch = full = 0
@@ -177,7 +177,7 @@ def observed(cache_dir: Path) -> dict[str, Any]:
 
 
 def run(ctx: Context, previous: dict[str, Any] | None = None) -> dict[str, Any]:
-    from extractor.prompts import current_version, prompts_root
+    from extractor.llm.prompts import current_version, prompts_root
 
     cases = eval_cases()
     tokenizer = _Tokenizer(exact=not ctx.quick)

@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,17 +25,20 @@ from typing import Any
 
 import diskcache
 
-from extractor.model_store import cache_root
+from extractor.config import cache_root
+from extractor.errors import CacheError
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 
 
 def default_cache_dir() -> Path:
+    """$EXTRACTOR_CACHE_DIR, else <cache root>/responses."""
     return Path(os.environ.get("EXTRACTOR_CACHE_DIR") or cache_root() / "responses")
 
 
 def sha256_text(text: str) -> str:
+    """Hex sha256 of UTF-8 text."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -48,6 +52,7 @@ def make_key(
     text: str,
     messages: list[dict[str, str]],
 ) -> str:
+    """The cache key of one pass request (no secret enters it)."""
     payload = {
         "format": FORMAT_VERSION,
         "identity": identity,
@@ -63,6 +68,8 @@ def make_key(
 
 @dataclass
 class CacheStats:
+    """What `extractor cache stats` shows."""
+
     directory: str
     entries: int
     bytes_on_disk: int
@@ -72,15 +79,21 @@ class CacheStats:
 
 
 class ResponseCache:
+    """Validated model answers on disk, keyed by `make_key`; raises `CacheError` when it cannot open."""
+
     def __init__(self, directory: Path | str | None = None, *, size_limit: int = 2**31):
         self.directory = Path(directory) if directory else default_cache_dir()
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit, timeout=30)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit, timeout=30)
+        except (sqlite3.DatabaseError, PermissionError) as exc:
+            raise CacheError(str(exc)) from exc
         self.hits = 0
         self.misses = 0
         self.errors = 0
 
     def get(self, key: str) -> dict[str, Any] | None:
+        """The entry, or None (a corrupt entry is a miss and is deleted)."""
         try:
             raw = self._cache.get(key, default=None)
         except Exception as exc:  # corrupt DB page, missing value file, unpickling error...
@@ -100,6 +113,7 @@ class ResponseCache:
         return value
 
     def set(self, key: str, value: dict[str, Any]) -> None:
+        """Store an entry; a failed write is logged, never raised."""
         entry = {"stored_at": time.time(), **value}
         try:
             self._cache.set(key, json.dumps(entry, ensure_ascii=False, sort_keys=True))
@@ -120,6 +134,7 @@ class ResponseCache:
         return len(self._cache)
 
     def stats(self) -> CacheStats:
+        """Entries, bytes and this process's hit/miss/error counts."""
         return CacheStats(
             directory=str(self.directory),
             entries=len(self._cache),
@@ -130,9 +145,11 @@ class ResponseCache:
         )
 
     def clear(self) -> int:
+        """Delete every entry; return how many there were."""
         return int(self._cache.clear())
 
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(key, entry) for every readable entry, sorted by key."""
         for key in sorted(self._cache.iterkeys()):
             value = self.get(key)
             if value is not None:
@@ -149,6 +166,7 @@ class ResponseCache:
         return count
 
     def import_jsonl(self, path: Path) -> int:
+        """Store every line of an export; CacheError names the first malformed line."""
         count = 0
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
@@ -162,10 +180,39 @@ class ResponseCache:
                     if not isinstance(key, str) or "output" not in entry:
                         raise ValueError("needs 'key' and 'output'")
                 except (ValueError, KeyError) as exc:
-                    raise ValueError(f"{path}:{number}: not a cache export line ({exc})") from exc
+                    raise CacheError(f"{path}:{number}: not a cache export line ({exc})") from exc
                 self.set(key, entry)
                 count += 1
         return count
 
     def close(self) -> None:
+        """Close the database."""
         self._cache.close()
+
+
+def open_or_recover(directory: Path | str | None) -> tuple[ResponseCache | None, str | None]:
+    """A response cache that cannot be opened never stops a run.
+
+    A corrupt database file ("file is not a database") is moved aside and a new cache is
+    started; a cache that cannot be opened at all (permissions, read-only disk) is skipped.
+    Returns the cache (None when skipped) and a warning for the user (None when all was well).
+    """
+    try:
+        return ResponseCache(directory), None
+    except CacheError as exc:
+        cause = exc.__cause__
+    folder = Path(directory) if directory else default_cache_dir()
+    database = folder / "cache.db"
+    corrupt = isinstance(cause, sqlite3.DatabaseError) and not isinstance(cause, sqlite3.OperationalError)
+    if corrupt and database.is_file():
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                part = folder / f"cache.db{suffix}"
+                if part.exists():
+                    part.rename(folder / f"cache.db{suffix}.corrupt-{stamp}")
+            warning = f"response cache {database} is corrupt ({cause}); moved aside as *.corrupt-{stamp}, starting a new one"
+            return ResponseCache(directory), warning
+        except (OSError, CacheError):
+            pass
+    return None, f"response cache {folder} cannot be used ({cause}); running without the cache"

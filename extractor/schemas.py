@@ -1,6 +1,6 @@
 """Public output models: what `extract()` returns and the CLI prints.
 
-The enumerations are the contract of ../shared/EVAL_FORMAT.md; keep the values identical.
+The enumerations are the contract of docs/EVAL_FORMAT.md; keep the values identical.
 `schemas/*.json` are generated from these models (`python -m extractor.schemas --write`)
 and a test fails when they drift.
 """
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class ActorKind(StrEnum):
+    """The kinds of actor."""
     person = "person"
     state_forces = "state_forces"
     armed_group = "armed_group"
@@ -40,6 +41,7 @@ class EventType(StrEnum):
 
 
 class Measure(StrEnum):
+    """The kinds of sanctions measure."""
     terrorist_designation = "terrorist_designation"
     sanctions_listing = "sanctions_listing"
     asset_freeze = "asset_freeze"
@@ -51,6 +53,7 @@ class Measure(StrEnum):
 
 
 class SanctionStatus(StrEnum):
+    """Where a sanctions measure stands."""
     imposed = "imposed"
     in_force = "in_force"
     under_review = "under_review"
@@ -73,10 +76,12 @@ class Evidence(BaseModel):
         return self
 
     def holds_in(self, text: str) -> bool:
+        """True when text[start:end] is exactly the quote."""
         return text[self.start : self.end] == self.quote
 
 
 class Record(BaseModel):
+    """Base of every output record: an id and its evidence."""
     model_config = ConfigDict(extra="forbid")
 
     id: str
@@ -87,6 +92,7 @@ class Record(BaseModel):
 
 
 class Actor(Record):
+    """A named actor, with its kind, aliases and the verbatim mention that grounds it."""
     name: str = Field(min_length=1, description="Canonical name, as written in the article.")
     aliases: list[str] = Field(default_factory=list)
     kind: ActorKind
@@ -95,6 +101,7 @@ class Actor(Record):
 
 
 class Event(Record):
+    """An event with ACLED's type, participants, place, date, fatalities and evidence."""
     type: EventType
     sub_type: str | None = None
     perpetrators: list[str] = Field(default_factory=list, description="Canonical actor names.")
@@ -111,6 +118,7 @@ class Event(Record):
 
 
 class SanctionFact(Record):
+    """A sanctions fact: target, authority, measure, status and evidence."""
     target: str
     target_id: str | None = None
     authority: str | None = Field(
@@ -129,14 +137,17 @@ class SanctionFact(Record):
 
 
 class Usage(BaseModel):
+    """Prompt and completion tokens."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
+        """Prompt plus completion tokens."""
         return self.prompt_tokens + self.completion_tokens
 
     def add(self, other: Usage) -> None:
+        """Add another usage to this one."""
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
 
@@ -155,6 +166,7 @@ class PassStat(BaseModel):
 
 
 class Meta(BaseModel):
+    """How a document was extracted: model, prompt, tokens, time, cache, calls, warnings."""
     model: str
     backend: str
     prompt_version: str
@@ -174,6 +186,7 @@ class Meta(BaseModel):
 
 
 class Extraction(BaseModel):
+    """Everything extracted from one document."""
     source: str | None = None
     actors: list[Actor] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
@@ -181,8 +194,13 @@ class Extraction(BaseModel):
     meta: Meta
 
     def records(self) -> list[Record]:
+        """Actors, events and sanctions in one list."""
         return [*self.actors, *self.events, *self.sanctions]
 
+
+#: the output's record lists, in output order (the eval-set contract's three lists); the
+#: registry of the passes that produce them is `extractor.records`
+RECORD_TYPES: tuple[str, ...] = ("actors", "events", "sanctions")
 
 PUBLIC_MODELS: dict[str, type[BaseModel]] = {
     "extraction": Extraction,
@@ -194,10 +212,12 @@ PUBLIC_MODELS: dict[str, type[BaseModel]] = {
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON schemas of the public models, by file stem."""
     return {name: model.model_json_schema() for name, model in PUBLIC_MODELS.items()}
 
 
 def write_schemas(directory: Path) -> list[Path]:
+    """Write schemas/*.json; return the paths written."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, schema in json_schemas().items():

@@ -1,0 +1,1 @@
+"""OpenAI-compatible HTTP backends: the client, tenacity transport retries."""

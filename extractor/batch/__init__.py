@@ -1,0 +1,1 @@
+"""Batch runs: inputs (discover, decode), JSONL output (resumable, locked) and the run loop."""

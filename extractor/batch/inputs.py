@@ -1,0 +1,144 @@
+"""Batch input: find documents and read them safely.
+
+Files, directories (recursively `*.txt`) and stdin are expanded once, in a stable order; each
+document is decoded as UTF-8 (BOM allowed) or a declared fallback, and refused with a one-line
+`InputError` naming the file when it is too large, binary or empty. A bad file never stops
+the batch: it becomes an `InputProblem` the batch run records and moves past.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import sys
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from extractor.errors import InputError
+
+DEFAULT_MAX_BYTES = 2_000_000
+STDIN = "-"
+
+
+@dataclass
+class Document:
+    """One input document, read and decoded."""
+
+    source: str
+    text: str
+    sha256: str
+    encoding: str = "utf-8"
+
+
+@dataclass
+class InputProblem:
+    """An input that could not be read, with the one-line reason."""
+
+    source: str
+    message: str
+
+
+def discover(paths: Iterable[str]) -> tuple[list[str], list[InputProblem]]:
+    """Expand paths (files, directories recursively for *.txt, '-' for stdin)."""
+    found: list[str] = []
+    problems: list[InputProblem] = []
+    for raw in paths:
+        if raw == STDIN:
+            found.append(STDIN)
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*.txt") if p.is_file())
+            if not files:
+                problems.append(InputProblem(raw, f"{raw}: directory has no .txt files"))
+            found.extend(str(p) for p in files)
+        elif path.is_file():
+            found.append(str(path))
+        elif path.exists():
+            problems.append(InputProblem(raw, f"{raw}: not a regular file"))
+        else:
+            problems.append(InputProblem(raw, f"{raw}: no such file or directory"))
+    unique = list(dict.fromkeys(found))
+    return unique, problems
+
+
+_TEXT_CONTROLS = set("\t\n\r\f\v\x1b")
+MAX_CONTROL_SHARE = 0.05
+
+
+def _looks_binary(text: str) -> bool:
+    """More than 5% control characters (other than whitespace) in the first 8 KB."""
+    sample = text[:8192]
+    if not sample:
+        return False
+    controls = sum(1 for c in sample if c not in _TEXT_CONTROLS and unicodedata.category(c) == "Cc")
+    return controls / len(sample) > MAX_CONTROL_SHARE
+
+
+def check_encoding(name: str | None) -> str | None:
+    """Validate a --encoding-fallback name ('' or None = no fallback); ValueError if unknown."""
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError as exc:
+        raise ValueError(f"--encoding-fallback {name!r} is not a known encoding") from exc
+
+
+def decode(data: bytes, source: str, fallback: str | None = "cp1252") -> tuple[str, str]:
+    """Decode bytes as UTF-8 (BOM allowed), else the declared fallback; refuse binary data."""
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{source}: binary file (NUL bytes), not text")
+    try:
+        text, encoding = data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if not fallback:
+            raise InputError(
+                f"{source}: not valid UTF-8 (byte {exc.start}) and no fallback encoding (--encoding-fallback '')"
+            ) from exc
+        try:
+            text, encoding = data.decode(fallback), fallback
+        except (UnicodeDecodeError, LookupError) as exc2:
+            raise InputError(f"{source}: not valid UTF-8 (byte {exc.start}) nor {fallback}") from exc2
+    if _looks_binary(text):
+        raise InputError(f"{source}: binary file (control bytes), not text")
+    return text, encoding
+
+
+def read_document(
+    source: str, *, max_bytes: int = DEFAULT_MAX_BYTES, fallback: str | None = "cp1252", stdin: TextIO | None = None
+) -> Document:
+    """Read and decode one input (a path or - for stdin); InputError names the problem."""
+    if source == STDIN:
+        stream = stdin or sys.stdin
+        data = stream.buffer.read(max_bytes + 1) if hasattr(stream, "buffer") else stream.read().encode()
+    else:
+        try:
+            size = os.path.getsize(source)
+            if size > max_bytes:
+                raise InputError(f"{source}: {size:,} bytes is over the {max_bytes:,}-byte limit (--max-bytes)")
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{source}: cannot read ({exc.strerror or exc})") from exc
+    if len(data) > max_bytes:
+        raise InputError(f"{source}: over the {max_bytes:,}-byte limit (--max-bytes)")
+    text, encoding = decode(data, source, fallback)
+    if not text.strip():
+        raise InputError(f"{source}: empty or whitespace-only")
+    return Document(source=source, text=text, sha256=hashlib.sha256(data).hexdigest(), encoding=encoding)
+
+
+
+def iter_documents(
+    sources: list[str], *, max_bytes: int, fallback: str | None
+) -> Iterator[Document | InputProblem]:
+    """Each source read in turn: a Document, or an InputProblem when it cannot be read."""
+    for source in sources:
+        try:
+            yield read_document(source, max_bytes=max_bytes, fallback=fallback)
+        except InputError as exc:
+            yield InputProblem(source, str(exc))

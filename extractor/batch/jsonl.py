@@ -1,0 +1,150 @@
+"""Batch output: JSONL results written resumably.
+
+Output is JSONL, one line per document, appended and flushed as each finishes. On rerun
+the existing lines are read (a torn last line from a killed run is cut off first) and
+documents whose (source, content sha256) are already there are skipped. A run holds an
+exclusive advisory lock on its output file, so two runs cannot interleave lines in one file;
+at the end of a run, lines superseded by a newer result for the same source (--force, or an
+edited file) are dropped with an atomic rewrite, so the output holds each document exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, TextIO
+
+from extractor.errors import OutputBusy
+
+def repair_jsonl(path: Path) -> int:
+    """Cut a torn (unterminated or unparsable) last line left by a killed run.
+
+    Returns the number of bytes removed.
+    """
+    if not path.exists():
+        return 0
+    size = path.stat().st_size
+    if size == 0:
+        return 0
+    with path.open("rb+") as handle:
+        data = handle.read()
+        keep = len(data)
+        if not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+        else:
+            last_start = data.rfind(b"\n", 0, len(data) - 1) + 1
+            try:
+                json.loads(data[last_start:])
+            except ValueError:
+                keep = last_start
+        if keep < len(data):
+            handle.truncate(keep)
+        return len(data) - keep
+
+
+def done_keys(path: Path) -> set[tuple[str, str]]:
+    """(source, sha256) of every complete result line already in `path`."""
+    keys: set[tuple[str, str]] = set()
+    if not path.exists():
+        return keys
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+                keys.add((record["source"], record["meta"]["input_sha256"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+    return keys
+
+
+def compact_jsonl(path: Path) -> int:
+    """Keep only the last line per source (a newer result supersedes older ones).
+
+    Rewrites atomically (temp file + os.replace) and only when something is dropped.
+    Returns the number of lines removed.
+    """
+    if not path.exists():
+        return 0
+    with path.open(encoding="utf-8") as handle:
+        lines = handle.readlines()
+    sources = [_source_of(line) for line in lines]
+    last = {source: number for number, source in enumerate(sources) if source is not None}
+    keep = [line for number, (line, source) in enumerate(zip(lines, sources)) if source is None or last[source] == number]
+    removed = len(lines) - len(keep)
+    if removed:
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.writelines(keep)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return removed
+
+
+def _source_of(line: str) -> str | None:
+    try:
+        source = json.loads(line)["source"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return source if isinstance(source, str) else None
+
+
+def _lock(handle: TextIO, path: Path) -> None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory lock
+        return
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise OutputBusy(f"{path}: another extractor run is writing this file") from exc
+
+
+class JsonlWriter:
+    """Append-only JSONL sink: one write + flush per record, so a crash tears at most one line.
+
+    `truncate=True` starts the file empty (the errors file describes the latest run only).
+    """
+
+    def __init__(self, path: Path | None, stream: TextIO | None = None, *, truncate: bool = False):
+        self.path = path
+        self._handle: TextIO | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = path.open("a", encoding="utf-8")
+            _lock(handle, path)  # before repairing: never cut a line another run is writing
+            if truncate:
+                handle.truncate(0)
+            else:
+                repair_jsonl(path)
+            self._handle = handle
+        else:
+            self._handle = stream
+
+    def compact(self) -> int:
+        """Drop superseded lines (see `compact_jsonl`) while this writer still holds the lock."""
+        if self.path is None or self._handle is None:
+            return 0
+        self._handle.flush()
+        return compact_jsonl(self.path)
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append one record as a line and flush it."""
+        if self._handle is None:
+            return
+        self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._handle.flush()
+
+    def close(self) -> None:
+        """Close the file (which releases the lock)."""
+        if self.path is not None and self._handle is not None:
+            self._handle.close()
+        self._handle = None
+

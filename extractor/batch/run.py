@@ -1,0 +1,109 @@
+"""One batch run: inputs -> extractions -> the JSONL output and the errors file.
+
+The CLI decides what to show; this module decides what happens to each document: skipped
+when `-o` already holds the same (source, content hash), recorded as an error line when it
+cannot be read or extracted, written (with its input hash and encoding in `meta`) when it
+succeeds. A failure never stops the batch, and every finished document is flushed as it
+finishes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from extractor.batch.inputs import Document, InputProblem, iter_documents
+from extractor.batch.jsonl import JsonlWriter
+from extractor.errors import first_line, root_cause
+from extractor.pipeline import Extractor
+from extractor.schemas import Extraction
+from extractor.secrets import redact
+
+
+@dataclass
+class BatchCounts:
+    """What a batch run did, for its summary line and exit code."""
+
+    ok: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+@dataclass
+class Batch:
+    """A batch run's sinks and callbacks; `run` processes the documents it is given."""
+
+    extractor: Extractor
+    output: JsonlWriter | None
+    errors: JsonlWriter | None = None
+    #: called with each failure's one-line (redacted) message
+    on_error: Callable[[str], None] = lambda message: None
+    #: called with each finished document's result, after it is written
+    on_result: Callable[[Document, Extraction], None] = lambda doc, result: None
+    #: called with each exception (for --debug tracebacks)
+    on_exception: Callable[[BaseException], None] = lambda exc: None
+    counts: BatchCounts = field(default_factory=BatchCounts)
+
+    def fail(self, source: str, error_class: str, message: str, attempts: int = 0, sha: str | None = None) -> None:
+        """Count a failed document, report it, and append its error line."""
+        self.counts.failed += 1
+        message = redact(message)
+        self.on_error(message)
+        if self.errors is not None:
+            self.errors.write(
+                {"path": source, "source": source, "input_sha256": sha, "error_class": error_class,
+                 "message": message, "attempts": attempts,
+                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            )  # fmt: skip
+
+    def select(
+        self,
+        sources: list[str],
+        problems: Iterable[InputProblem],
+        already: set[tuple[str, str]],
+        *,
+        max_bytes: int,
+        fallback: str | None,
+    ) -> list[Document]:
+        """Read the inputs: unreadable ones become error lines, finished ones are skipped."""
+        for problem in problems:
+            self.fail(problem.source, "InputError", problem.message)
+        documents = []
+        for item in iter_documents(sources, max_bytes=max_bytes, fallback=fallback):
+            if isinstance(item, InputProblem):
+                self.fail(item.source, "InputError", item.message)
+            elif (item.source, item.sha256) in already:
+                self.counts.skipped += 1
+            else:
+                documents.append(item)
+        return documents
+
+    async def run(
+        self,
+        documents: list[Document],
+        *,
+        published: str | None,
+        concurrency: int | None,
+        on_progress: Callable[[], None] = lambda: None,
+    ) -> BatchCounts:
+        """Extract `documents`, writing each result or error as it finishes."""
+        by_source = {doc.source: doc for doc in documents}
+        stream = self.extractor.aextract_many([(d.source, d.text, published) for d in documents], concurrency=concurrency)
+        async for source, result in stream:
+            doc = by_source[source]
+            on_progress()
+            if isinstance(result, BaseException):
+                self.on_exception(result)
+                self.fail(source, type(root_cause(result)).__name__, f"{source}: {first_line(result)}",
+                          getattr(result, "attempts", 0), doc.sha256)  # fmt: skip
+                continue
+            result.meta.input_sha256 = doc.sha256
+            result.meta.input_encoding = doc.encoding
+            if doc.encoding != "utf-8":
+                result.meta.warnings.append(f"decoded as {doc.encoding} (not valid UTF-8)")
+            self.counts.ok += 1
+            if self.output is not None:
+                self.output.write(result.model_dump(mode="json"))
+            self.on_result(doc, result)
+        return self.counts

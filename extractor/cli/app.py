@@ -1,0 +1,42 @@
+"""Command line: `extractor extract`, `extractor eval`, `extractor cache ...`.
+
+Exit codes: 0 all documents ok, 1 some documents (or eval gates) failed, 2 usage error.
+Each command lives in its own module; this one only assembles the Typer application.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from extractor import __version__
+from extractor.cli.cache import cache_app
+from extractor.cli.eval import eval_command
+from extractor.cli.extract import extract
+
+app = typer.Typer(
+    name="extractor",
+    help="Typed, evidence-grounded events, actors and sanctions facts from news articles.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(cache_app, name="cache")
+app.command("extract")(extract)
+app.command("eval")(eval_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"extractor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Typed, evidence-grounded events, actors and sanctions facts from news articles."""

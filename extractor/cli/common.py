@@ -1,0 +1,140 @@
+"""What every CLI command shares: the options, the error console, logging and one-line errors."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from extractor.config import ExtractorConfig
+from extractor.errors import ConfigError
+from extractor.secrets import redact
+
+err = Console(stderr=True)
+
+ModelOpt = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        "-m",
+        help="local (embedded model, default) | local:/path/model.gguf | openai/<model> | "
+        "llamacpp/<model> | vllm/<model> | ollama/<model> | <model> with --base-url.",
+    ),
+]
+BaseUrlOpt = Annotated[
+    Optional[str], typer.Option("--base-url", help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1.")
+]
+ModeOpt = Annotated[
+    Optional[str], typer.Option("--mode", help="Override the instructor mode: tools | json | json_schema | md_json.")
+]
+CacheDirOpt = Annotated[
+    Optional[Path], typer.Option("--cache-dir", help="Response cache directory (default ~/.cache/extractor/responses).")
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the response cache.")]
+KeepInstructionsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-instructions",
+        help="Let the model see passages that address an AI model (\"ignore previous instructions\"); "
+        "by default they are withheld and named in the warnings.",
+    ),
+]
+ReplayOpt = Annotated[
+    bool,
+    typer.Option(
+        "--replay",
+        help="Answer from the response cache only (e.g. after `cache import`): a miss fails the document; "
+        "the model is never called.",
+    ),
+]
+PromptOpt = Annotated[Optional[str], typer.Option("--prompt-version", help="Prompt set under prompts/ (default: CURRENT).")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds per model call attempt (HTTP backends).")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+
+
+def fail_usage(message: str) -> NoReturn:
+    """Print one redacted error line and exit 2 (a usage error)."""
+    err.print(f"[red]error:[/red] {escape(redact(message))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def warn(message: str) -> None:
+    """Print one redacted warning line."""
+    err.print(f"warning: {redact(message)}", highlight=False, soft_wrap=True, markup=False)
+
+
+def build_config(
+    *, model: str, base_url: str | None, mode: str | None, no_cache: bool, cache_dir: Path | None, replay: bool,
+    keep_instructions: bool, prompt_version: str | None, timeout: float, **extra: Any,
+) -> ExtractorConfig:
+    """The ExtractorConfig of the options `extract` and `eval` share (a ConfigError exits 2)."""
+    if replay and no_cache:
+        fail_usage("--replay reads the response cache; it cannot be combined with --no-cache")
+    if timeout <= 0:
+        fail_usage(f"--timeout {timeout:g}: must be more than 0 seconds")
+    try:
+        return ExtractorConfig(
+            model=model,
+            base_url=base_url,
+            mode=mode,
+            cache=not no_cache,
+            cache_dir=str(cache_dir) if cache_dir else None,
+            replay=replay,
+            withhold_instructions=not keep_instructions,
+            prompt_version=prompt_version,
+            timeout=timeout,
+            **extra,
+        )
+    except ConfigError as exc:
+        fail_usage(str(exc))
+
+
+def make_extractor(config: ExtractorConfig):
+    """An Extractor for `config`; a configuration problem is one line and exit 2."""
+    from extractor.pipeline import Extractor
+
+    try:
+        extractor = Extractor(config)
+    except (ConfigError, ValueError, FileNotFoundError) as exc:
+        fail_usage(str(exc))
+    for warning in extractor.warnings:
+        warn(warning)
+    return extractor
+
+
+class _RedactingFilter(logging.Filter):
+    """Strip API keys and tokens from every log record (debug logs include error bodies)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is not ours to fix
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def setup_logging(debug: bool) -> None:
+    """ERROR (or DEBUG with --debug) logging to stderr, every record redacted."""
+    logging.basicConfig(level=logging.DEBUG if debug else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _RedactingFilter) for f in handler.filters):
+            handler.addFilter(_RedactingFilter())
+    if not debug:
+        # instructor logs every failed attempt at ERROR; the pipeline reports them itself.
+        logging.getLogger("instructor").setLevel(logging.CRITICAL)
+
+
+def print_traceback(exc: BaseException) -> None:
+    """The redacted traceback of `exc` on stderr (for --debug)."""
+    import traceback
+
+    sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    sys.stderr.flush()

@@ -1,0 +1,191 @@
+"""`extractor extract`: files, directories or stdin -> one JSON line per document."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from extractor.cli.common import (
+    BaseUrlOpt, CacheDirOpt, DebugOpt, KeepInstructionsOpt, ModelOpt, ModeOpt, NoCacheOpt, PromptOpt, ReplayOpt,
+    TimeoutOpt, build_config, err, fail_usage, make_extractor, print_traceback, setup_logging,
+)  # fmt: skip
+from extractor.errors import OutputBusy, first_line
+from extractor.secrets import redact, register_secret
+
+
+def extract(
+    paths: Annotated[list[str], typer.Argument(help="Files, directories (recursively *.txt) or - for stdin.")],
+    model: ModelOpt = "local",
+    base_url: BaseUrlOpt = None,
+    mode: ModeOpt = None,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Append results to this JSONL file (resumable).")
+    ] = None,
+    errors: Annotated[
+        Optional[Path],
+        typer.Option("--errors", help="JSONL file for this run's per-document failures (default: OUTPUT.errors.jsonl)."),
+    ] = None,
+    pretty: Annotated[bool, typer.Option("--pretty", help="Readable tables instead of JSON lines on stdout.")] = False,
+    published: Annotated[
+        Optional[str], typer.Option("--published", help="Article date (YYYY-MM-DD) to resolve relative dates.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Redo documents already present in --output.")] = False,
+    concurrency: Annotated[
+        Optional[int], typer.Option("--concurrency", "-j", min=1, help="Model requests in flight, and at most as many documents (default: 1 local, 8 HTTP).")
+    ] = None,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Refuse input files larger than this.")] = 2_000_000,
+    encoding_fallback: Annotated[
+        str, typer.Option("--encoding-fallback", help="Encoding tried when a file is not UTF-8 ('' to refuse).")
+    ] = "cp1252",
+    ungrounded: Annotated[
+        str, typer.Option("--ungrounded", help="drop | flag records whose quote is not found in the text.")
+    ] = "drop",
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+    replay: ReplayOpt = False,
+    keep_instructions: KeepInstructionsOpt = False,
+    prompt_version: PromptOpt = None,
+    timeout: TimeoutOpt = 120.0,
+    retries: Annotated[
+        int, typer.Option("--retries", min=1, help="HTTP attempts per model call: 1 + transport retries (HTTP backends).")
+    ] = 4,
+    max_reasks: Annotated[
+        Optional[int],
+        typer.Option("--max-reasks", min=0, help="Re-asks after invalid model output (default: 2 HTTP, 1 local)."),
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Extract actors, events and sanctions from articles; one JSON object per document per line."""
+    setup_logging(debug)
+    register_secret(os.environ.get("OPENAI_API_KEY"))
+    try:
+        _extract(
+            paths, output=output, errors=errors, pretty=pretty, published=published, force=force,
+            concurrency=concurrency, max_bytes=max_bytes, encoding_fallback=encoding_fallback, debug=debug,
+            config_options=dict(
+                model=model, base_url=base_url, mode=mode, no_cache=no_cache, cache_dir=cache_dir, replay=replay,
+                keep_instructions=keep_instructions, prompt_version=prompt_version, timeout=timeout,
+                ungrounded=ungrounded, retries=retries, max_reasks=max_reasks,
+            ),
+        )  # fmt: skip
+    except (typer.Exit, typer.Abort):
+        raise
+    except KeyboardInterrupt:
+        err.print("interrupted: finished documents are in the output; rerun to resume", highlight=False)
+        raise typer.Exit(130) from None
+    except BrokenPipeError:  # stdout closed early (e.g. | head): not an error of ours
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        raise typer.Exit(0) from None
+    except Exception as exc:  # noqa: BLE001 - one line, not a traceback, unless --debug
+        if debug:
+            print_traceback(exc)
+        err.print(
+            f"[red]error:[/red] {escape(redact(first_line(exc)))} ({type(exc).__name__}; --debug shows the traceback)",
+            highlight=False, soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
+
+
+def _open_writer(path: Path | None, stream, *, truncate: bool = False):
+    from extractor.batch.jsonl import JsonlWriter
+
+    try:
+        return JsonlWriter(path, stream, truncate=truncate)
+    except OutputBusy as exc:
+        fail_usage(str(exc))
+    except OSError as exc:
+        fail_usage(f"{path}: cannot write ({exc})")
+
+
+def _extract(
+    paths: list[str], *, output: Path | None, errors: Path | None, pretty: bool, published: str | None, force: bool,
+    concurrency: int | None, max_bytes: int, encoding_fallback: str, debug: bool, config_options: dict,
+) -> None:
+    from extractor.batch import inputs, jsonl
+    from extractor.batch.run import Batch
+
+    if published is not None:
+        from extractor.text.dates import parse_published
+
+        if parse_published(published) is None:
+            fail_usage(f"--published {published!r} is not a YYYY-MM-DD date")
+    config = build_config(**config_options)
+    try:
+        fallback = inputs.check_encoding(encoding_fallback)
+    except ValueError as exc:
+        fail_usage(str(exc))
+    errors_path = errors or (output.with_name(output.name + ".errors.jsonl") if output else None)
+    if output is not None and errors_path is not None and output.resolve() == errors_path.resolve():
+        fail_usage(f"--errors {errors_path} is the output file; give it its own path")
+    for target in (output, errors_path):
+        if target is not None and target.is_dir():
+            fail_usage(f"{target}: is a directory, not a JSONL file")
+
+    sources, problems = inputs.discover(paths)
+    if not sources and problems and all(p.source != inputs.STDIN for p in problems):
+        for problem in problems:
+            err.print(f"[red]error:[/red] {escape(problem.message)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+
+    extractor = make_extractor(config)
+    try:
+        out = _open_writer(output, None if pretty else sys.stdout)
+    except typer.Exit:
+        extractor.close()
+        raise
+    try:
+        error_sink = _open_writer(errors_path, None, truncate=True) if errors_path else None
+    except typer.Exit:
+        out.close()
+        extractor.close()
+        raise
+    already = set() if force or output is None else jsonl.done_keys(output)
+
+    def show_result(_doc, result) -> None:
+        if pretty:
+            from extractor.cli.pretty import render_extraction
+
+            render_extraction(result, Console())
+
+    batch = Batch(
+        extractor,
+        out,
+        error_sink,
+        on_error=lambda message: err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True),
+        on_result=show_result,
+        on_exception=print_traceback if debug else (lambda exc: None),
+    )
+    try:
+        documents = batch.select(sources, problems, already, max_bytes=max_bytes, fallback=fallback)
+        if documents:
+            asyncio.run(_run_with_progress(batch, documents, published, concurrency, show=len(documents) > 1 and not debug))
+        out.compact()  # --force / edited files: keep the newest line per source (still locked)
+    finally:
+        out.close()
+        if error_sink:
+            error_sink.close()
+        extractor.close()
+    counts = batch.counts
+    summary = f"{counts.ok} ok, {counts.skipped} skipped (already in output), {counts.failed} failed"
+    if counts.failed and errors_path:
+        summary += f" (details in {errors_path})"
+    err.print(summary, highlight=False, soft_wrap=True, markup=False)
+    raise typer.Exit(1 if counts.failed else 0)
+
+
+async def _run_with_progress(batch, documents, published, concurrency, *, show: bool) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, disable=not show, transient=False,
+    ) as progress:
+        task = progress.add_task("extracting", total=len(documents))
+        await batch.run(documents, published=published, concurrency=concurrency, on_progress=lambda: progress.advance(task))

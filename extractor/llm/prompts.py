@@ -1,0 +1,107 @@
+"""Versioned prompt templates (prompts/<version>/*.j2 + examples.json).
+
+A prompt set is identified by its version name and a sha256 over every file in its folder;
+both enter the cache key, so editing a template invalidates exactly the affected cache
+entries. Message layout is chosen for llama.cpp's prefix reuse: the system prompt (rules and
+few-shot examples) is identical for every call, the user message starts with the article and
+ends with the task, so the three record-type passes on one article re-use the evaluated
+system + article tokens and only the short task line is new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from extractor.errors import ConfigError
+from extractor.records import PASS_NAMES
+
+
+def prompts_root() -> Path:
+    """prompts/ next to the package in a checkout, or the copy packed into a wheel."""
+    override = os.environ.get("EXTRACTOR_PROMPTS_DIR")
+    if override:
+        return Path(override)
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "_data" / "prompts", package.parent / "prompts"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("prompts/ directory not found next to the extractor package")
+
+
+def current_version(root: Path | None = None) -> str:
+    """The version named in prompts/CURRENT."""
+    root = root or prompts_root()
+    return (root / "CURRENT").read_text(encoding="utf-8").strip()
+
+
+@dataclass
+class PromptSet:
+    """One version of the prompts: its templates, examples and content hash."""
+
+    version: str
+    root: Path = field(default_factory=prompts_root)
+
+    def __post_init__(self) -> None:
+        self.folder = self.root / self.version
+        if not self.folder.is_dir():
+            known = sorted(p.name for p in self.root.iterdir() if p.is_dir())
+            raise ConfigError(f"unknown prompt version {self.version!r}; known: {', '.join(known)}")
+        self._env = Environment(
+            loader=FileSystemLoader(str(self.folder)),
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=False,
+            # Templates are read once per PromptSet, not re-checked on disk at every render.
+            auto_reload=False,
+        )
+        # Examples are shown as compact JSON in schema field order (tojson would sort keys).
+        self._env.filters["compact"] = lambda value: json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+    @classmethod
+    def load(cls, version: str | None = None) -> PromptSet:
+        """The named version (default: CURRENT) from the prompts root."""
+        root = prompts_root()
+        return cls(version or current_version(root), root)
+
+    @cached_property
+    def content_hash(self) -> str:
+        """sha256 over every file of the version's folder."""
+        digest = hashlib.sha256()
+        for path in sorted(self.folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(self.folder).as_posix().encode())
+                digest.update(b"\0")
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    @property
+    def id(self) -> str:
+        """version+hash, as the cache key and the output's meta carry it."""
+        return f"{self.version}+{self.content_hash[:12]}"
+
+    @cached_property
+    def examples(self) -> dict:
+        """The few-shot examples (examples.json)."""
+        path = self.folder / "examples.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+    @cached_property
+    def system(self) -> str:
+        """The rendered system prompt (identical for every call)."""
+        return self._env.get_template("system.j2").render(example=self.examples).strip()
+
+    def messages(self, pass_name: str, text: str, published: str | None = None) -> list[dict[str, str]]:
+        """The chat messages of one pass over one chunk's text."""
+        if pass_name not in PASS_NAMES:
+            raise ValueError(f"unknown pass {pass_name!r}")
+        task = self._env.get_template(f"{pass_name}.j2").render().strip()
+        # The article goes in as a template *variable*: its own braces are never interpreted.
+        user = self._env.get_template("user.j2").render(text=text, published=published, task=task).strip()
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]

@@ -1,0 +1,201 @@
+"""Assembly: pass outputs -> one `Extraction` (pure: no model, no cache, no I/O).
+
+Every draft item is grounded against the full text (exact span stored), ungrounded ones are
+dropped or flagged, actor mentions are resolved into entities, participants the actors pass
+missed are added, references are rewritten to actor ids, dates are resolved against the
+publication date, and the consistency checks run last.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from extractor.config import Ungrounded
+from extractor.llm.drafts import ActorDraft, EventDraft, SanctionDraft, ground
+from extractor.postprocess.actors import find_entity, resolve_actors
+from extractor.postprocess.authorities import canonical_authority
+from extractor.postprocess.consistency import check_events, complete_measures
+from extractor.postprocess.participants import add_participants
+from extractor.records import PASS_BY_NAME, RECORD_TYPES
+from extractor.schemas import Actor, Event, Evidence, Extraction, Meta, PassStat, SanctionFact
+from extractor.text.chunking import Chunk
+from extractor.text.dates import resolve_date
+from extractor.text.names import normalise, same_spelling
+
+
+@dataclass
+class PassOutput:
+    """The items one pass returned for one chunk, with its stats."""
+
+    chunk: Chunk
+    name: str
+    items: list[Any]
+    stat: PassStat
+
+
+@dataclass(frozen=True)
+class AssemblyOptions:
+    """The post-processing switches of `ExtractorConfig` that assembly reads."""
+
+    ungrounded: Ungrounded = "drop"
+    participants_as_actors: bool = True
+    consistency_checks: bool = True
+    canonical_authorities: bool = True
+
+
+def _evidence(item: Any, chunk: Chunk, text: str) -> Evidence | None:
+    evidence = ground(item, chunk.text, base=chunk.start)
+    return evidence if evidence is not None and evidence.holds_in(text) else None
+
+
+def summarise(meta: Meta, outputs: list[PassOutput]) -> None:
+    """Pass stats, usage, call counts and pass warnings into `meta`."""
+    for output in outputs:
+        meta.passes.append(output.stat)
+        meta.usage.add(output.stat.usage)
+        meta.reasks += output.stat.reasks
+        meta.transport_retries += output.stat.transport_retries
+        meta.model_calls += 0 if output.stat.cache_hit else 1 + output.stat.reasks
+        if output.stat.error:
+            meta.warnings.append(f"{output.name} pass, chunk {output.chunk.index}: {output.stat.error}")
+    meta.cache_hit = bool(outputs) and all(o.stat.cache_hit for o in outputs)
+
+
+def assemble(text: str, outputs: list[PassOutput], meta: Meta, published: str | None, options: AssemblyOptions) -> Extraction:
+    """The extraction of `text` from its pass outputs (`meta` is filled in and returned inside)."""
+    summarise(meta, outputs)
+    dropped = 0
+    drafts: dict[str, list[tuple[Any, Evidence | None]]] = {kind: [] for kind in RECORD_TYPES}
+    for output in outputs:
+        for item in output.items:
+            evidence = _evidence(item, output.chunk, text)
+            if evidence is None and options.ungrounded == "drop":
+                dropped += 1
+                continue
+            drafts[PASS_BY_NAME[output.name].produces].append((item, evidence))
+    if dropped:
+        meta.warnings.append(f"dropped {dropped} record(s) whose quote or name is not in the text")
+
+    actors, entities = _actors(drafts["actors"])
+    if options.participants_as_actors:
+        add_participants(text, drafts["events"], drafts["sanctions"], entities, actors)
+    events = _events(drafts["events"], entities, actors, published)
+    sanctions = _sanctions(drafts["sanctions"], entities, actors, options.canonical_authorities)
+    if options.consistency_checks:
+        events, notes = check_events(events)
+        sanctions, added = complete_measures(sanctions)
+        meta.warnings += notes + ([f"added {added} measure(s) that a sanctions quote states"] if added else [])
+    return Extraction(actors=actors, events=events, sanctions=sanctions, meta=meta)
+
+
+def _actors(mentions: list[tuple[ActorDraft, Evidence | None]]) -> tuple[list[Actor], list]:
+    entities, assignment = resolve_actors([(d.name, d.kind, list(d.aliases)) for d, _ in mentions])
+    evidence_of: dict[int, Evidence | None] = {}
+    for (_, evidence), entity_index in zip(mentions, assignment):
+        if evidence_of.get(entity_index) is None:
+            evidence_of[entity_index] = evidence
+    actors = []
+    for n, entity in enumerate(entities):
+        name = _as_written(entity.name, evidence_of.get(n))
+        actors.append(
+            Actor(
+                id=f"a{n + 1}",
+                name=name,
+                aliases=[a for a in entity.aliases if a != name],
+                kind=entity.kind,
+                evidence=evidence_of.get(n),
+                grounded=evidence_of.get(n) is not None,
+            )
+        )
+    return actors, entities
+
+
+def _refs(names: list[str], entities: list, actors: list[Actor]) -> tuple[list[str], list[str]]:
+    resolved_names, ids = [], []
+    for name in names:
+        index = find_entity(entities, name)
+        canonical = actors[index].name if index is not None else name
+        if canonical not in resolved_names:
+            resolved_names.append(canonical)
+            if index is not None:
+                ids.append(actors[index].id)
+    return resolved_names, ids
+
+
+def _numbered(model: type, prefix: str, candidates: list[tuple[tuple, dict[str, Any]]]) -> list:
+    """Records from (dedupe key, fields) candidates: the first per key kept, ids numbered in order."""
+    records: list = []
+    seen: set[tuple] = set()
+    for key, fields in candidates:
+        if key not in seen:
+            seen.add(key)
+            records.append(model(id=f"{prefix}{len(records) + 1}", **fields))
+    return records
+
+
+def _events(drafts: list[tuple[EventDraft, Evidence | None]], entities, actors, published) -> list[Event]:
+    candidates = []
+    for index, (draft, evidence) in enumerate(drafts):
+        perpetrators, perpetrator_ids = _refs(draft.perpetrators, entities, actors)
+        targets, target_ids = _refs(draft.targets, entities, actors)
+        key = (
+            draft.type,
+            evidence.start if evidence else f"ungrounded-{index}",  # flagged ones never merge
+            tuple(sorted(normalise(p) for p in perpetrators)),
+            tuple(sorted(normalise(t) for t in targets)),
+        )
+        fields = dict(
+            type=draft.type, perpetrators=perpetrators, targets=targets, perpetrator_ids=perpetrator_ids,
+            target_ids=target_ids, date=resolve_date(draft.date, published), date_text=draft.date,
+            country=_blank_to_none(draft.country), admin1=_blank_to_none(draft.admin1),
+            location=_blank_to_none(draft.location), fatalities=draft.fatalities, sources=list(draft.sources),
+            evidence=evidence, grounded=evidence is not None,
+        )  # fmt: skip
+        candidates.append((key, fields))
+    return _numbered(Event, "e", candidates)
+
+
+def _sanctions(drafts: list[tuple[SanctionDraft, Evidence | None]], entities, actors, canonical: bool) -> list[SanctionFact]:
+    candidates = []
+    for draft, evidence in drafts:
+        (target,), target_ids = _refs([draft.target], entities, actors)
+        authority, authority_ids = _refs([draft.authority], entities, actors) if draft.authority else ([None], [])
+        jurisdiction = (canonical and canonical_authority(draft.authority)) or authority[0]
+        key = (normalise(target), normalise(jurisdiction or ""), draft.measure)
+        fields = dict(
+            target=target, target_id=target_ids[0] if target_ids else None, authority=jurisdiction,
+            authority_text=_blank_to_none(draft.authority), authority_id=authority_ids[0] if authority_ids else None,
+            measure=draft.measure, status=draft.status, program=_blank_to_none(draft.program), amount=draft.amount,
+            currency=_currency(draft.currency), evidence=evidence, grounded=evidence is not None,
+        )  # fmt: skip
+        candidates.append((key, fields))
+    return _numbered(SanctionFact, "s", candidates)
+
+
+def _as_written(name: str, evidence: Evidence | None) -> str:
+    """Prefer the article's spelling when the name was grounded by a near match."""
+    if evidence is not None and evidence.quote != name and same_spelling(evidence.quote, name):
+        return evidence.quote
+    return name
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    return value if value and value.lower() not in {"null", "none", "unknown", "n/a"} else None
+
+
+_CURRENCY_ALIASES = {"$": "USD", "DOLLARS": "USD", "US DOLLARS": "USD", "€": "EUR", "EUROS": "EUR", "£": "GBP", "POUNDS": "GBP"}
+
+
+def _currency(value: str | None) -> str | None:
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    upper = value.upper()
+    if upper in _CURRENCY_ALIASES:
+        return _CURRENCY_ALIASES[upper]
+    return upper if re.fullmatch(r"[A-Z]{3}", upper) else None

@@ -1,0 +1,1 @@
+"""The test suite (unit, integration against loopback servers, real small-model tests)."""
