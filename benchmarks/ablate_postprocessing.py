@@ -8,7 +8,10 @@ can be measured on the *same* real model outputs: fill a cache with
     python -m benchmarks.ablate_postprocessing --cache-dir DIR [--fixtures evals] [--cases-file evals/ci-cases.txt]
 
 Every variant runs in replay mode: a pass missing from the cache fails its case instead of
-calling the model.
+calling the model. Each variant is compared with "as shipped" on the same outputs
+(`extractor.eval.compare`: micro-F1 delta with its paired bootstrap 95 % interval, and how many
+gold records became right or wrong); `--reports DIR` keeps every variant's JSON report, which
+`extractor eval --baseline` reads.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from pathlib import Path
 
 from rich.console import Console
 
+from extractor.eval.compare import compare
 from extractor.eval.runner import discover_cases, run_eval
 from extractor.pipeline import Extractor
 
 VARIANTS = {
     "as shipped": {},
-    "without consistency checks (extractor/consistency.py)": {"consistency_checks": False},
+    "without consistency checks (extractor/postprocess/consistency.py)": {"consistency_checks": False},
     "without authority canonicalisation": {"canonical_authorities": False},
     "without both": {"consistency_checks": False, "canonical_authorities": False},
     "without participants-as-actors": {"participants_as_actors": False},
@@ -38,13 +42,20 @@ def main() -> None:
     parser.add_argument("--fixtures", default="evals")
     parser.add_argument("--cases-file", help="only the case ids listed in this file (e.g. evals/ci-cases.txt)")
     parser.add_argument("--json", help="write the table as JSON here")
+    parser.add_argument("--reports", help="write each variant's eval report (JSON) into this directory")
     args = parser.parse_args()
     only = Path(args.cases_file).read_text().split() if args.cases_file else None
     cases = discover_cases(Path(args.fixtures), only=only)
     rows = []
-    for name, options in VARIANTS.items():
+    shipped = None
+    for number, (name, options) in enumerate(VARIANTS.items()):
         with Extractor(cache_dir=args.cache_dir, replay=True, **options) as extractor:
             report = run_eval(extractor, cases, console=Console(stderr=True, quiet=True))
+        shipped = shipped or report
+        versus = compare(shipped, report)
+        if args.reports:
+            Path(args.reports).mkdir(parents=True, exist_ok=True)
+            (Path(args.reports) / f"variant-{number}.json").write_text(json.dumps(report, indent=1) + "\n")
         rows.append(
             {
                 "variant": name,
@@ -52,14 +63,21 @@ def main() -> None:
                 **{f"{k}_f1": report[k]["f1"] for k in ("actors", "events", "sanctions")},
                 "grounding": report["grounding"],
                 "failed_cases": len(report["failed_cases"]),
+                "delta": versus["micro_f1_delta"],
+                "ci95": versus["ci95"],
+                "became_wrong": len(versus["regressions"]),
+                "became_right": len(versus["improvements"]),
             }
         )
-    print("| variant | micro-F1 | actors F1 | events F1 | sanctions F1 | grounding | cases not in the cache |")
-    print("|---|---|---|---|---|---|---|")
+    print("| variant | micro-F1 | actors F1 | events F1 | sanctions F1 | grounding | cases not in the cache "
+          "| delta vs shipped [95% interval] | gold records became right / wrong |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         values = [row["micro_f1"], row["actors_f1"], row["events_f1"], row["sanctions_f1"], row["grounding"]]
         cells = " | ".join("-" if v is None else f"{v:.3f}" for v in values)
-        print(f"| {row['variant']} | {cells} | {row['failed_cases']} |")
+        lo, hi = row["ci95"]
+        print(f"| {row['variant']} | {cells} | {row['failed_cases']} | {row['delta']:+.3f} [{lo:+.3f}, {hi:+.3f}] "
+              f"| {row['became_right']} / {row['became_wrong']} |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
 

@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 
 from extractor.errors import GoldError
+from extractor.eval.analysis import analyse, case_records
 from extractor.eval.scoring import aggregate, load_gold, score_case
 from extractor.pipeline import Extractor
 from extractor.records import RECORD_TYPES as TYPES
@@ -61,10 +62,7 @@ def run_eval(
     return asyncio.run(_run(extractor, case_dirs, console or Console(stderr=True), predictions_dir))
 
 
-async def _run(
-    extractor: Extractor, case_dirs: list[Path], console: Console, predictions_dir: Path | None = None
-) -> dict[str, Any]:
-    started = time.perf_counter()
+def _load_cases(case_dirs: list[Path]) -> tuple[dict[str, tuple[Any, str]], list[dict[str, Any]]]:
     loaded: dict[str, tuple[Any, str]] = {}
     unscorable: list[dict[str, Any]] = []
     for case in case_dirs:
@@ -76,39 +74,59 @@ async def _run(
             loaded[case.name] = (gold, article)
         except (GoldError, OSError, UnicodeDecodeError, ValueError) as exc:
             unscorable.append({"id": case.name, "error": str(exc).splitlines()[0]})
+    return loaded, unscorable
 
+
+def _cost(result: Any) -> dict[str, Any]:
+    """Tokens, model calls, cache hits and seconds of one case's extraction."""
+    usage = result.meta.usage
+    return {
+        "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens},
+        "model_calls": result.meta.model_calls,
+        "cache_hits": sum(1 for p in result.meta.passes if p.cache_hit),
+        "seconds": result.meta.seconds,
+    }
+
+
+async def _extract_all(extractor: Extractor, loaded: dict[str, tuple[Any, str]], console: Console) -> dict[str, Any]:
     predictions: dict[str, Any] = {}
-    usage = {"prompt_tokens": 0, "completion_tokens": 0}
-    model_calls = cache_hits = 0
     with console.status("") as status:
-        done = 0
         documents = [(cid, article, gold.published and str(gold.published)) for cid, (gold, article) in loaded.items()]
         async for case_id, result in extractor.aextract_many(documents):
-            done += 1
-            status.update(f"eval: {done}/{len(documents)} cases ({case_id})")
             predictions[case_id] = result
-            if not isinstance(result, BaseException):
-                usage["prompt_tokens"] += result.meta.usage.prompt_tokens
-                usage["completion_tokens"] += result.meta.usage.completion_tokens
-                model_calls += result.meta.model_calls
-                cache_hits += sum(1 for p in result.meta.passes if p.cache_hit)
+            status.update(f"eval: {len(predictions)}/{len(documents)} cases ({case_id})")
+    return predictions
 
-    scores, cases = [], []
+
+async def _run(
+    extractor: Extractor, case_dirs: list[Path], console: Console, predictions_dir: Path | None = None
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    loaded, unscorable = _load_cases(case_dirs)
+    predictions = await _extract_all(extractor, loaded, console)
+    scores, cases, scored = [], [], []
+    totals = {"prompt_tokens": 0, "completion_tokens": 0, "model_calls": 0, "cache_hits": 0}
     for case_id, (gold, article) in loaded.items():
         result = predictions.get(case_id)
         failed = isinstance(result, BaseException) or result is None
         prediction = None if failed else result.model_dump(mode="json")
         score = score_case(gold, prediction, article)
         scores.append(score)
+        scored.append((case_id, gold, prediction, score))
         entry = score.to_dict()
         entry.pop("matches", None)
         for kind in TYPES:
             entry[kind].pop("matches", None)
+        entry["records"] = case_records(gold, prediction, score)
         if failed:
             entry["error"] = f"{type(result).__name__}: {str(result).splitlines()[0] if str(result) else ''}"
         else:
-            entry["seconds"] = result.meta.seconds
-            entry["warnings"] = result.meta.warnings
+            cost = _cost(result)
+            entry.update(cost, warnings=result.meta.warnings)
+            for key in ("prompt_tokens", "completion_tokens"):
+                totals[key] += cost["usage"][key]
+            totals["model_calls"] += cost["model_calls"]
+            totals["cache_hits"] += cost["cache_hits"]
         cases.append(entry)
         if predictions_dir is not None:
             _write_prediction(predictions_dir / f"{case_id}.json", prediction, entry.get("error"))
@@ -116,6 +134,7 @@ async def _run(
         cases.append({"id": bad["id"], "error": bad["error"], "unscorable": True})
 
     report = aggregate(scores)
+    usage = {"prompt_tokens": totals["prompt_tokens"], "completion_tokens": totals["completion_tokens"]}
     report.update(
         {
             "cases": sorted(cases, key=lambda c: c["id"]),
@@ -125,10 +144,12 @@ async def _run(
             "backend": extractor.backend.identity,
             "prompt_version": extractor.prompts.id,
             "usage": {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]},
-            "model_calls": model_calls,
-            "cache_hits": cache_hits,
+            "model_calls": totals["model_calls"],
+            "cache_hits": totals["cache_hits"],
             "seconds": round(time.perf_counter() - started, 3),
             "n_cases": len(case_dirs),
+            "generation": {"temperature": extractor.config.temperature, "seed": extractor.config.seed},
+            "analysis": analyse(scored),
         }
     )
     return report

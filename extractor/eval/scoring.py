@@ -163,7 +163,8 @@ class TypeScore:
     """Counts for one record type in one case (or summed over cases).
 
     `field_counts` maps each scored field to (correct, scored) over matched pairs;
-    `matches` maps gold index -> predicted index (empty for aggregated scores).
+    `matches` maps gold index -> predicted index and `pair_fields` gold index -> the field
+    results of its pair (both empty for aggregated scores).
     """
 
     tp: int
@@ -171,6 +172,7 @@ class TypeScore:
     fn: int
     field_counts: dict[str, tuple[int, int]]
     matches: dict[int, int] = field(default_factory=dict)
+    pair_fields: dict[int, dict[str, bool]] = field(default_factory=dict)
 
     @property
     def field_accuracy(self) -> dict[str, float | None]:
@@ -229,6 +231,7 @@ def _score_type(
         fn=n_gold - tp,
         field_counts={name: (c, t) for name, (c, t) in counts.items()},
         matches={gi: pi for gi, (pi, _) in sorted(matches.items())},
+        pair_fields={gi: fields for gi, (_, fields) in sorted(matches.items())},
     )
 
 
@@ -268,9 +271,10 @@ def _participant_overlap(
 
 
 def score_events(
-    gold: Sequence[GoldEvent], predicted: Sequence[Mapping[str, Any]], matcher: NameMatcher
+    gold: Sequence[GoldEvent], predicted: Sequence[Mapping[str, Any]], matcher: NameMatcher, *, match_type: bool = True
 ) -> TypeScore:
-    """Events match on type plus one shared participant (type alone when gold lists none)."""
+    """Events match on type plus one shared participant (type alone when gold lists none).
+    `match_type=False` ignores the type (error analysis: which type was given instead)."""
     checks = {
         "fatalities": _exact_int_matches,
         "country": matcher.match,
@@ -280,7 +284,7 @@ def score_events(
 
     def pair_score(gi: int, pi: int) -> PairScore:
         g, p = gold[gi], predicted[pi]
-        if not any(_equal(option, p.get("type")) for option in g.type):
+        if match_type and not any(_equal(option, p.get("type")) for option in g.type):
             return None
         overlap = _participant_overlap(g, p, matcher)
         if (g.perpetrators or g.targets) and overlap == 0:
@@ -291,16 +295,17 @@ def score_events(
 
 
 def score_sanctions(
-    gold: Sequence[GoldSanction], predicted: Sequence[Mapping[str, Any]], matcher: NameMatcher
+    gold: Sequence[GoldSanction], predicted: Sequence[Mapping[str, Any]], matcher: NameMatcher, *, match_type: bool = True
 ) -> TypeScore:
-    """Sanctions match when target, measure and (if gold has one) authority all agree."""
+    """Sanctions match when target, measure and (if gold has one) authority all agree
+    (`match_type=False` ignores the measure, for the confusion of measures)."""
     checks = {"status": _equal, "amount": _amount_matches}
 
     def pair_score(gi: int, pi: int) -> PairScore:
         g, p = gold[gi], predicted[pi]
         if not matcher.match_any(g.target, p.get("target")):
             return None
-        if not any(_equal(option, p.get("measure")) for option in g.measure):
+        if match_type and not any(_equal(option, p.get("measure")) for option in g.measure):
             return None
         if g.authority is not None and not matcher.match_any(g.authority, p.get("authority")):
             return None

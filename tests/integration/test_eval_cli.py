@@ -141,6 +141,7 @@ def test_failed_extraction_counts_as_empty_prediction(tmp_path: Path) -> None:
         model_label = "fake/failing"
         backend = type("B", (), {"identity": "fake"})()
         prompts = type("P", (), {"id": "v-test"})()
+        config = type("C", (), {"temperature": 0.0, "seed": 1})()
 
         async def aextract_many(self, documents, concurrency=None):
             from extractor.schemas import Extraction, Meta
