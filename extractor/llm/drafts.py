@@ -29,7 +29,7 @@ EventTypeLit = Literal[tuple(t.value for t in EventType)]
 MeasureLit = Literal[tuple(m.value for m in Measure)]
 StatusLit = Literal[tuple(s.value for s in SanctionStatus)]
 
-# Per chunk and pass; a chunk is at most ~1,500 tokens of article.
+# Per chunk and pass (grammar-only caps: they stop repetition loops, see `_cap`).
 MAX_ACTORS = 20
 MAX_EVENTS = 8
 MAX_SANCTIONS = 10
@@ -213,7 +213,7 @@ def _cap(n: int) -> Any:
 class ActorsAnswer(Answer):
     items_field: ClassVar[str] = "actors"
     # A name that is not in the text is simply dropped: re-generating the whole actor list
-    # for it costs ~30 s on the embedded model.
+    # for one name costs a whole actors pass on the embedded model.
     reask_ungrounded: ClassVar[bool] = False
     actors: list[ActorDraft] = _cap(MAX_ACTORS)
 

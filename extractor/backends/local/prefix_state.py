@@ -24,8 +24,8 @@ from typing import Any
 
 #: bump to orphan files written by an incompatible earlier layout
 FORMAT = "prefix-state-2"  # 2: whole n_batch batches only
-#: state files kept per directory (one per model x system prompt, ~55 MB each for the
-#: embedded model); older ones are deleted when a new one is saved
+#: state files kept per directory (one per model x system prompt; their size is in README);
+#: older ones are deleted when a new one is saved
 KEEP = 8
 
 
