@@ -90,7 +90,18 @@ def check_encoding(name: str | None) -> str | None:
 
 
 def decode(data: bytes, source: str, fallback: str | None = "cp1252") -> tuple[str, str]:
-    """Decode bytes as UTF-8 (BOM allowed), else the declared fallback; refuse binary data."""
+    """Decode bytes as UTF-8 (BOM allowed) or UTF-16/32 with a BOM, else the declared fallback;
+    refuse binary data."""
+    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                       (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):  # fmt: skip
+        if data.startswith(bom):
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{source}: starts with a {codec.upper()} byte-order mark but is not valid {codec.upper()}") from exc
+            if _looks_binary(text):
+                raise InputError(f"{source}: binary file (control bytes), not text")
+            return text, codec
     if b"\x00" in data[:8192]:
         raise InputError(f"{source}: binary file (NUL bytes), not text")
     try:

@@ -139,7 +139,8 @@ class JsonlWriter:
         """Append one record as a line and flush it."""
         if self._handle is None:
             return
-        self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        # allow_nan=False: NaN or Infinity would make the line invalid JSON for every reader.
+        self._handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
         self._handle.flush()
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import math
 from contextlib import contextmanager
 from typing import Any, ClassVar, Literal
 
@@ -173,8 +174,8 @@ class SanctionDraft(_Quoted):
     @field_validator("amount")
     @classmethod
     def _plausible_amount(cls, value: float | None) -> float | None:
-        if value is not None and value < 0:
-            raise ValueError("amount must be positive or null")
+        if value is not None and (not math.isfinite(value) or value < 0):
+            raise ValueError("amount must be a finite positive number or null")
         return value
 
 

@@ -77,7 +77,15 @@ def _infer_year(month: int, day: int, published: date | None) -> date | None:
 
 
 def resolve_date(text: str | None, published: str | date | None = None) -> str | None:
-    """Return YYYY-MM-DD or YYYY-MM for `text`, or None when it cannot be resolved safely."""
+    """Return YYYY-MM-DD or YYYY-MM for `text`, or None when it cannot be resolved safely
+    (a relative date that would fall before year 1 is None, not an error)."""
+    try:
+        return _resolve(text, published)
+    except OverflowError:  # e.g. "yesterday" with --published 0001-01-01
+        return None
+
+
+def _resolve(text: str | None, published: str | date | None) -> str | None:
     if not text or not text.strip():
         return None
     pub = parse_published(published)

@@ -280,3 +280,24 @@ def test_extract_replay_answers_from_the_cache_or_fails_the_document(server: Fak
     assert replayed.returncode == 0, replayed.stderr
     assert len(server.completions()) == calls
     assert json.loads(replayed.stdout)["meta"]["model_calls"] == 0
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "-1"])
+def test_a_timeout_that_is_not_a_positive_finite_number_is_a_usage_error(tmp_path: Path, value: str) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text(GOOD, encoding="utf-8")
+    proc = run_cli("extract", str(article), "--model", "openai/fake", "--base-url", "http://127.0.0.1:9/v1",
+                   f"--timeout={value}", env=cli_env(tmp_path / "home"), timeout=60)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "--timeout" in proc.stderr or "timeout" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_utf16_file_is_extracted_not_refused_as_binary(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    article = tmp_path / "utf16.txt"
+    article.write_bytes(GOOD.encode("utf-16"))
+    proc = run_cli("extract", str(article), *server_args(server, tmp_path), env=cli_env(tmp_path / "home"), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout.splitlines()[0])
+    assert record["meta"]["input_encoding"] == "utf-16"
+    assert record["actors"], "the decoded text reached the model"
