@@ -40,28 +40,62 @@ class InputProblem:
 
     source: str
     message: str
+    #: not an error: the input was passed over on purpose (a symlink leaving its directory)
+    skipped: bool = False
 
 
-def discover(paths: Iterable[str]) -> tuple[list[str], list[InputProblem]]:
-    """Expand paths (files, directories recursively for *.txt, '-' for stdin)."""
+def is_input(path: Path, sources: list[str]) -> bool:
+    """True when `path` is (the same file as) one of the discovered inputs."""
+    try:
+        target = Path(os.path.realpath(path))
+    except OSError:
+        return False
+    return any(source != STDIN and Path(os.path.realpath(source)) == target for source in sources)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        Path(os.path.realpath(path)).relative_to(os.path.realpath(root))
+        return True
+    except ValueError:
+        return False
+
+
+def discover(paths: Iterable[str], *, follow_symlinks: bool = False) -> tuple[list[str], list[InputProblem]]:
+    """Expand paths (files, directories recursively for *.txt, '-' for stdin).
+
+    Inside a directory, a file reached through a symbolic link that leads out of that
+    directory is skipped (reported, not read) unless `follow_symlinks`: a link in a corpus
+    must not send a file from elsewhere (a key file, say) to a model server.
+    """
     found: list[str] = []
     problems: list[InputProblem] = []
     for raw in paths:
         if raw == STDIN:
             found.append(STDIN)
             continue
-        path = Path(raw)
+        path, shown = Path(raw), display_name(raw)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*.txt") if p.is_file())
             if not files:
-                problems.append(InputProblem(raw, f"{raw}: directory has no .txt files"))
-            found.extend(str(p) for p in files)
+                problems.append(InputProblem(shown, f"{shown}: directory has no .txt files"))
+            for file in files:
+                if follow_symlinks or _inside(file, path):
+                    found.append(str(file))
+                else:
+                    name = display_name(str(file))
+                    problems.append(InputProblem(
+                        name, f"{name}: skipped: a symbolic link that leads out of {shown} (--follow-symlinks reads it)",
+                        skipped=True,
+                    ))  # fmt: skip
         elif path.is_file():
             found.append(str(path))
+        elif path.is_symlink() and not path.exists():
+            problems.append(InputProblem(shown, f"{shown}: a symbolic link to nothing (or a loop of links)"))
         elif path.exists():
-            problems.append(InputProblem(raw, f"{raw}: not a regular file"))
+            problems.append(InputProblem(shown, f"{shown}: not a regular file"))
         else:
-            problems.append(InputProblem(raw, f"{raw}: no such file or directory"))
+            problems.append(InputProblem(shown, f"{shown}: no such file or directory"))
     unique = list(dict.fromkeys(found))
     return unique, problems
 
@@ -120,19 +154,31 @@ def decode(data: bytes, source: str, fallback: str | None = "cp1252") -> tuple[s
     return text, encoding
 
 
+def display_name(path: str) -> str:
+    """A file name that can be printed and written as UTF-8: undecodable bytes of a file
+    system name (kept by Python as surrogate escapes) are shown as \\xNN."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def read_document(
-    source: str, *, max_bytes: int = DEFAULT_MAX_BYTES, fallback: str | None = "cp1252", stdin: TextIO | None = None
+    path: str, *, max_bytes: int = DEFAULT_MAX_BYTES, fallback: str | None = "cp1252", stdin: TextIO | None = None
 ) -> Document:
-    """Read and decode one input (a path or - for stdin); InputError names the problem."""
-    if source == STDIN:
+    """Read and decode one input (a path or - for stdin); InputError names the problem.
+    The document's `source` is the path as `display_name` shows it."""
+    source = display_name(path)
+    if path == STDIN:
         stream = stdin or sys.stdin
         data = stream.buffer.read(max_bytes + 1) if hasattr(stream, "buffer") else stream.read().encode()
     else:
         try:
-            size = os.path.getsize(source)
+            size = os.path.getsize(path)
             if size > max_bytes:
                 raise InputError(f"{source}: {size:,} bytes is over the {max_bytes:,}-byte limit (--max-bytes)")
-            data = Path(source).read_bytes()
+            data = Path(path).read_bytes()
         except OSError as exc:
             raise InputError(f"{source}: cannot read ({exc.strerror or exc})") from exc
     if len(data) > max_bytes:
@@ -142,8 +188,6 @@ def read_document(
         raise InputError(f"{source}: empty or whitespace-only")
     return Document(source=source, text=text, sha256=hashlib.sha256(data).hexdigest(), encoding=encoding)
 
-
-
 def iter_documents(
     sources: list[str], *, max_bytes: int, fallback: str | None
 ) -> Iterator[Document | InputProblem]:
@@ -152,4 +196,4 @@ def iter_documents(
         try:
             yield read_document(source, max_bytes=max_bytes, fallback=fallback)
         except InputError as exc:
-            yield InputProblem(source, str(exc))
+            yield InputProblem(display_name(source), str(exc))

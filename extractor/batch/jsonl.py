@@ -12,11 +12,35 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from extractor.errors import OutputBusy
+from extractor.errors import ConfigError, OutputBusy
+
+
+class NotOurFile(ConfigError):
+    """An existing output file that this tool did not write: never appended to, cut or rewritten."""
+
+
+def is_regular(path: Path) -> bool:
+    """True for a regular file (not a device such as /dev/stdout, a FIFO or a directory)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def check_ours(path: Path, first_key: str) -> None:
+    """Refuse an existing, non-empty regular file whose first line is not one of our records
+    (each starts with `{"<first_key>": `): repairing or compacting it would destroy someone's data."""
+    if not is_regular(path) or os.path.getsize(path) == 0:
+        return
+    with open(path, "rb") as handle:
+        head = handle.read(len(first_key) + 5)
+    if not head.startswith(b'{"' + first_key.encode() + b'": '):
+        raise NotOurFile(f"{path}: exists and is not a JSONL file written by extractor; refusing to change it (choose another path)")
 
 def repair_jsonl(path: Path) -> int:
     """Cut a torn (unterminated or unparsable) last line left by a killed run.
@@ -74,8 +98,10 @@ def compact_jsonl(path: Path) -> int:
     keep = [line for number, (line, source) in enumerate(zip(lines, sources)) if source is None or last[source] == number]
     removed = len(lines) - len(keep)
     if removed:
+        path = Path(os.path.realpath(path))  # through a symlink: rewrite its target, keep the link
         fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
         try:
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))  # keep the file's permissions
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.writelines(keep)
                 out.flush()
@@ -111,26 +137,34 @@ class JsonlWriter:
     """Append-only JSONL sink: one write + flush per record, so a crash tears at most one line.
 
     `truncate=True` starts the file empty (the errors file describes the latest run only).
+    An existing file must be one this tool wrote (`first_key` is the key its lines start with);
+    a device or FIFO (`-o /dev/stdout`) is only written to, never read, repaired or compacted.
     """
 
-    def __init__(self, path: Path | None, stream: TextIO | None = None, *, truncate: bool = False):
+    def __init__(self, path: Path | None, stream: TextIO | None = None, *, truncate: bool = False,
+                 first_key: str = "source"):  # fmt: skip
         self.path = path
         self._handle: TextIO | None = None
+        #: a regular file (repaired, resumed from and compacted), not a device or a pipe
+        self.regular = False
         if path is not None:
+            check_ours(path, first_key)
             path.parent.mkdir(parents=True, exist_ok=True)
             handle = path.open("a", encoding="utf-8")
-            _lock(handle, path)  # before repairing: never cut a line another run is writing
-            if truncate:
-                handle.truncate(0)
-            else:
-                repair_jsonl(path)
+            self.regular = is_regular(path)
+            if self.regular:
+                _lock(handle, path)  # before repairing: never cut a line another run is writing
+                if truncate:
+                    handle.truncate(0)
+                else:
+                    repair_jsonl(path)
             self._handle = handle
         else:
             self._handle = stream
 
     def compact(self) -> int:
         """Drop superseded lines (see `compact_jsonl`) while this writer still holds the lock."""
-        if self.path is None or self._handle is None:
+        if self.path is None or self._handle is None or not self.regular:
             return 0
         self._handle.flush()
         return compact_jsonl(self.path)

@@ -28,6 +28,8 @@ class BatchCounts:
     ok: int = 0
     skipped: int = 0
     failed: int = 0
+    #: inputs not read on purpose (symbolic links that leave their directory)
+    passed_over: int = 0
 
 
 @dataclass
@@ -68,7 +70,11 @@ class Batch:
     ) -> list[Document]:
         """Read the inputs: unreadable ones become error lines, finished ones are skipped."""
         for problem in problems:
-            self.fail(problem.source, "InputError", problem.message)
+            if problem.skipped:
+                self.counts.passed_over += 1
+                self.on_error(redact(problem.message))
+            else:
+                self.fail(problem.source, "InputError", problem.message)
         documents = []
         for item in iter_documents(sources, max_bytes=max_bytes, fallback=fallback):
             if isinstance(item, InputProblem):

@@ -16,7 +16,7 @@ from extractor.cli.common import (
     BaseUrlOpt, CacheDirOpt, DebugOpt, KeepInstructionsOpt, ModelOpt, ModeOpt, NoCacheOpt, PromptOpt, ReplayOpt,
     TimeoutOpt, build_config, err, fail_usage, make_extractor, print_traceback, setup_logging,
 )  # fmt: skip
-from extractor.errors import OutputBusy, first_line
+from extractor.errors import ConfigError, OutputBusy, first_line
 from extractor.secrets import redact, register_secret
 
 
@@ -60,6 +60,9 @@ def extract(
         Optional[int],
         typer.Option("--max-reasks", min=0, help="Re-asks after invalid model output (default: 2 HTTP, 1 local)."),
     ] = None,
+    follow_symlinks: Annotated[
+        bool, typer.Option("--follow-symlinks", help="Read files reached through symbolic links that lead out of an input directory.")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Extract actors, events and sanctions from articles; one JSON object per document per line."""
@@ -69,6 +72,7 @@ def extract(
         _extract(
             paths, output=output, errors=errors, pretty=pretty, published=published, force=force,
             concurrency=concurrency, max_bytes=max_bytes, encoding_fallback=encoding_fallback, debug=debug,
+            follow_symlinks=follow_symlinks,
             config_options=dict(
                 model=model, base_url=base_url, mode=mode, no_cache=no_cache, cache_dir=cache_dir, replay=replay,
                 keep_instructions=keep_instructions, prompt_version=prompt_version, timeout=timeout,
@@ -93,12 +97,12 @@ def extract(
         raise typer.Exit(1) from None
 
 
-def _open_writer(path: Path | None, stream, *, truncate: bool = False):
+def _open_writer(path: Path | None, stream, *, truncate: bool = False, first_key: str = "source"):
     from extractor.batch.jsonl import JsonlWriter
 
     try:
-        return JsonlWriter(path, stream, truncate=truncate)
-    except OutputBusy as exc:
+        return JsonlWriter(path, stream, truncate=truncate, first_key=first_key)
+    except (OutputBusy, ConfigError) as exc:
         fail_usage(str(exc))
     except OSError as exc:
         fail_usage(f"{path}: cannot write ({exc})")
@@ -107,6 +111,7 @@ def _open_writer(path: Path | None, stream, *, truncate: bool = False):
 def _extract(
     paths: list[str], *, output: Path | None, errors: Path | None, pretty: bool, published: str | None, force: bool,
     concurrency: int | None, max_bytes: int, encoding_fallback: str, debug: bool, config_options: dict,
+    follow_symlinks: bool = False,
 ) -> None:
     from extractor.batch import inputs, jsonl
     from extractor.batch.run import Batch
@@ -128,11 +133,14 @@ def _extract(
         if target is not None and target.is_dir():
             fail_usage(f"{target}: is a directory, not a JSONL file")
 
-    sources, problems = inputs.discover(paths)
-    if not sources and problems and all(p.source != inputs.STDIN for p in problems):
+    sources, problems = inputs.discover(paths, follow_symlinks=follow_symlinks)
+    if not sources and problems and all(p.source != inputs.STDIN and not p.skipped for p in problems):
         for problem in problems:
             err.print(f"[red]error:[/red] {escape(problem.message)}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
+    for target, flag in ((output, "-o"), (errors_path, "--errors")):
+        if target is not None and inputs.is_input(target, sources):
+            fail_usage(f"{flag} {target}: is one of the inputs; write the results somewhere else")
 
     extractor = make_extractor(config)
     try:
@@ -141,12 +149,12 @@ def _extract(
         extractor.close()
         raise
     try:
-        error_sink = _open_writer(errors_path, None, truncate=True) if errors_path else None
+        error_sink = _open_writer(errors_path, None, truncate=True, first_key="path") if errors_path else None
     except typer.Exit:
         out.close()
         extractor.close()
         raise
-    already = set() if force or output is None else jsonl.done_keys(output)
+    already = set() if force or output is None or not out.regular else jsonl.done_keys(output)
 
     def show_result(_doc, result) -> None:
         if pretty:
@@ -174,6 +182,8 @@ def _extract(
         extractor.close()
     counts = batch.counts
     summary = f"{counts.ok} ok, {counts.skipped} skipped (already in output), {counts.failed} failed"
+    if counts.passed_over:
+        summary += f", {counts.passed_over} passed over (symbolic links out of the input directory)"
     if counts.failed and errors_path:
         summary += f" (details in {errors_path})"
     err.print(summary, highlight=False, soft_wrap=True, markup=False)
