@@ -219,3 +219,17 @@ def test_replay_with_no_cache_is_a_usage_error(tmp_path: Path, server: FakeOpenA
     result = _run(["--fixtures", str(fixtures), "--replay", "--no-cache"], tmp_path, server)
     assert result.returncode == 2
     assert "--replay" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_repeat_runs_bypass_the_cache_vary_the_seed_and_report_spread(tmp_path: Path, server: FakeOpenAIServer) -> None:
+    fixtures = tmp_path / "set"
+    _case(fixtures, "case-a", GOLD)
+    report = tmp_path / "report.json"
+    proc = _run(["--fixtures", str(fixtures), "--repeat", "2", "--seed", "40", "--report-json", str(report)], tmp_path, server)
+    assert proc.returncode == 0, proc.stderr
+    repeats = json.loads(report.read_text())["repeats"]
+    assert repeats["k"] == 2 and repeats["seeds"] == [40, 41]
+    assert repeats["std"]["overall_f1"] == 0.0  # the fake server answers the same every time
+    first_run_calls = 3  # one request per pass
+    assert len(server.completions()) == 2 * first_run_calls  # the repeat did not read the cache
+    assert {r.body["seed"] for r in server.completions()} == {40, 41}
