@@ -27,6 +27,7 @@ import diskcache
 
 from extractor.config import cache_root
 from extractor.errors import CacheError
+from extractor.secrets import scrub_registered
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
@@ -116,7 +117,9 @@ class ResponseCache:
         """Store an entry; a failed write is logged, never raised."""
         entry = {"stored_at": time.time(), **value}
         try:
-            self._cache.set(key, json.dumps(entry, ensure_ascii=False, sort_keys=True))
+            # A key a server echoed into an answer must not be kept (nor exported): registered
+            # secrets are removed, nothing else of the answer changes.
+            self._cache.set(key, scrub_registered(json.dumps(entry, ensure_ascii=False, sort_keys=True)))
         except Exception as exc:  # a full disk or read-only cache must not fail the extraction
             self.errors += 1
             log.warning("cache write failed (%s): %s", self.directory, exc)

@@ -20,6 +20,7 @@ _SECRETS: set[str] = set()
 _SECRET_PATTERNS = [
     (re.compile(r"\b(sk-(?:proj-|ant-)?)[A-Za-z0-9_\-]{6,}"), r"\1***"),
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=\-]{6,}"), r"\1***"),
+    (re.compile(r"(?i)\b(basic\s+)[A-Za-z0-9+/=]{6,}"), r"\1***"),
     (re.compile(r"(?i)\b((?:api[_-]?key|access[_-]?token|token|key)=)[^&\s'\"]+"), r"\1***"),
     (re.compile(r"(//)[^/@\s:]+:[^/@\s]+@"), r"\1***@"),
 ]
@@ -29,6 +30,32 @@ def register_secret(value: str | None) -> None:
     """Remember a secret (e.g. the API key in use) so `redact` removes it verbatim."""
     if value and len(value.strip()) >= MIN_SECRET_LENGTH:
         _SECRETS.add(value.strip())
+
+
+def register_url_secrets(url: str | None) -> None:
+    """Register the credentials a URL carries (userinfo, query values) so they are redacted verbatim,
+    and the Basic authorization header an HTTP client would build from them."""
+    if not url:
+        return
+    import base64
+    from urllib.parse import parse_qsl, unquote
+
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        for value in (parts.username, parts.password):
+            register_secret(unquote(value) if value else None)
+        pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        register_secret(base64.b64encode(pair.encode()).decode())
+    for _, value in parse_qsl(parts.query):
+        register_secret(value)
+
+
+def scrub_registered(text: str) -> str:
+    """Remove only the registered secret values (no patterns): safe on model answers and cache
+    entries, whose other text must stay exactly as the model wrote it."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
 
 
 def redact(text: str, extra: Iterable[str | None] = ()) -> str:

@@ -68,11 +68,23 @@ def warn(message: str) -> None:
     err.print(f"warning: {redact(message)}", highlight=False, soft_wrap=True, markup=False)
 
 
+def register_run_secrets(base_url: str | None) -> None:
+    """Every secret this run may send anywhere, registered for redaction whatever its shape."""
+    import os
+
+    from extractor.secrets import register_secret, register_url_secrets
+
+    for name in ("OPENAI_API_KEY", "EXTRACTOR_API_KEY"):
+        register_secret(os.environ.get(name))
+    register_url_secrets(base_url)
+
+
 def build_config(
     *, model: str, base_url: str | None, mode: str | None, no_cache: bool, cache_dir: Path | None, replay: bool,
     keep_instructions: bool, prompt_version: str | None, timeout: float, **extra: Any,
 ) -> ExtractorConfig:
     """The ExtractorConfig of the options `extract` and `eval` share (a ConfigError exits 2)."""
+    register_run_secrets(base_url)
     if replay and no_cache:
         fail_usage("--replay reads the response cache; it cannot be combined with --no-cache")
     if timeout <= 0:
@@ -107,6 +119,16 @@ def make_extractor(config: ExtractorConfig):
     return extractor
 
 
+class _RedactingFormatter(logging.Formatter):
+    """Redact the whole formatted record, traceback included (a filter only sees the message)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+    def formatException(self, ei) -> str:  # noqa: N802 - logging's name
+        return redact(super().formatException(ei))
+
+
 class _RedactingFilter(logging.Filter):
     """Strip API keys and tokens from every log record (debug logs include error bodies)."""
 
@@ -127,6 +149,7 @@ def setup_logging(debug: bool) -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, _RedactingFilter) for f in handler.filters):
             handler.addFilter(_RedactingFilter())
+        handler.setFormatter(_RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
     if not debug:
         # instructor logs every failed attempt at ERROR; the pipeline reports them itself.
         logging.getLogger("instructor").setLevel(logging.CRITICAL)

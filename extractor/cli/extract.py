@@ -67,7 +67,8 @@ def extract(
 ) -> None:
     """Extract actors, events and sanctions from articles; one JSON object per document per line."""
     setup_logging(debug)
-    register_secret(os.environ.get("OPENAI_API_KEY"))
+    register_secret(os.environ.get("OPENAI_API_KEY"))  # before any option is checked
+    register_secret(os.environ.get("EXTRACTOR_API_KEY"))
     try:
         _extract(
             paths, output=output, errors=errors, pretty=pretty, published=published, force=force,
