@@ -44,13 +44,9 @@ class InputProblem:
     skipped: bool = False
 
 
-def is_input(path: Path, sources: list[str]) -> bool:
-    """True when `path` is (the same file as) one of the discovered inputs."""
-    try:
-        target = Path(os.path.realpath(path))
-    except OSError:
-        return False
-    return any(source != STDIN and Path(os.path.realpath(source)) == target for source in sources)
+def real_paths(sources: list[str]) -> set[str]:
+    """The resolved paths of the discovered inputs (stdin left out), to test an output against."""
+    return {os.path.realpath(source) for source in sources if source != STDIN}
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
@@ -70,8 +71,6 @@ def warn(message: str) -> None:
 
 def register_run_secrets(base_url: str | None) -> None:
     """Every secret this run may send anywhere, registered for redaction whatever its shape."""
-    import os
-
     from extractor.secrets import register_secret, register_url_secrets
 
     for name in ("OPENAI_API_KEY", "EXTRACTOR_API_KEY"):
@@ -84,7 +83,6 @@ def build_config(
     keep_instructions: bool, prompt_version: str | None, timeout: float, **extra: Any,
 ) -> ExtractorConfig:
     """The ExtractorConfig of the options `extract` and `eval` share (a ConfigError exits 2)."""
-    register_run_secrets(base_url)
     if replay and no_cache:
         fail_usage("--replay reads the response cache; it cannot be combined with --no-cache")
     if timeout <= 0:
@@ -120,35 +118,16 @@ def make_extractor(config: ExtractorConfig):
 
 
 class _RedactingFormatter(logging.Formatter):
-    """Redact the whole formatted record, traceback included (a filter only sees the message)."""
+    """Redact the whole formatted record, traceback included (a filter would see the message only)."""
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
-
-    def formatException(self, ei) -> str:  # noqa: N802 - logging's name
-        return redact(super().formatException(ei))
-
-
-class _RedactingFilter(logging.Filter):
-    """Strip API keys and tokens from every log record (debug logs include error bodies)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a malformed record is not ours to fix
-            return True
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        return True
 
 
 def setup_logging(debug: bool) -> None:
     """ERROR (or DEBUG with --debug) logging to stderr, every record redacted."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, _RedactingFilter) for f in handler.filters):
-            handler.addFilter(_RedactingFilter())
         handler.setFormatter(_RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
     if not debug:
         # instructor logs every failed attempt at ERROR; the pipeline reports them itself.

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from extractor.cli.common import (
     BaseUrlOpt, CacheDirOpt, DebugOpt, KeepInstructionsOpt, ModelOpt, ModeOpt, NoCacheOpt, PromptOpt, ReplayOpt,
-    TimeoutOpt, build_config, err, fail_usage, make_extractor, setup_logging,
+    TimeoutOpt, build_config, err, fail_usage, make_extractor, register_run_secrets, setup_logging,
 )  # fmt: skip
 
 
@@ -86,6 +86,7 @@ def eval_command(
     from extractor.eval import runner
 
     setup_logging(debug)
+    register_run_secrets(base_url)
     if not fixtures.is_dir():
         fail_usage(f"--fixtures {fixtures}: not a directory")
     try:

@@ -14,10 +14,10 @@ from rich.markup import escape
 
 from extractor.cli.common import (
     BaseUrlOpt, CacheDirOpt, DebugOpt, KeepInstructionsOpt, ModelOpt, ModeOpt, NoCacheOpt, PromptOpt, ReplayOpt,
-    TimeoutOpt, build_config, err, fail_usage, make_extractor, print_traceback, setup_logging,
+    TimeoutOpt, build_config, err, fail_usage, make_extractor, print_traceback, register_run_secrets, setup_logging,
 )  # fmt: skip
 from extractor.errors import ConfigError, OutputBusy, first_line
-from extractor.secrets import redact, register_secret
+from extractor.secrets import redact
 
 
 def extract(
@@ -67,8 +67,7 @@ def extract(
 ) -> None:
     """Extract actors, events and sanctions from articles; one JSON object per document per line."""
     setup_logging(debug)
-    register_secret(os.environ.get("OPENAI_API_KEY"))  # before any option is checked
-    register_secret(os.environ.get("EXTRACTOR_API_KEY"))
+    register_run_secrets(base_url)  # before any option is checked
     try:
         _extract(
             paths, output=output, errors=errors, pretty=pretty, published=published, force=force,
@@ -109,6 +108,17 @@ def _open_writer(path: Path | None, stream, *, truncate: bool = False, first_key
         fail_usage(f"{path}: cannot write ({exc})")
 
 
+def _check_outputs(output: Path | None, errors_path: Path | None, read_from: set[str]) -> None:
+    """Exit 2 when -o / --errors collide with each other, a directory or an input."""
+    if output is not None and errors_path is not None and output.resolve() == errors_path.resolve():
+        fail_usage(f"--errors {errors_path} is the output file; give it its own path")
+    for target, flag in ((output, "-o"), (errors_path, "--errors")):
+        if target is not None and target.is_dir():
+            fail_usage(f"{target}: is a directory, not a JSONL file")
+        if target is not None and os.path.realpath(target) in read_from:
+            fail_usage(f"{flag} {target}: is one of the inputs; write the results somewhere else")
+
+
 def _extract(
     paths: list[str], *, output: Path | None, errors: Path | None, pretty: bool, published: str | None, force: bool,
     concurrency: int | None, max_bytes: int, encoding_fallback: str, debug: bool, config_options: dict,
@@ -128,20 +138,13 @@ def _extract(
     except ValueError as exc:
         fail_usage(str(exc))
     errors_path = errors or (output.with_name(output.name + ".errors.jsonl") if output else None)
-    if output is not None and errors_path is not None and output.resolve() == errors_path.resolve():
-        fail_usage(f"--errors {errors_path} is the output file; give it its own path")
-    for target in (output, errors_path):
-        if target is not None and target.is_dir():
-            fail_usage(f"{target}: is a directory, not a JSONL file")
 
     sources, problems = inputs.discover(paths, follow_symlinks=follow_symlinks)
     if not sources and problems and all(p.source != inputs.STDIN and not p.skipped for p in problems):
         for problem in problems:
             err.print(f"[red]error:[/red] {escape(problem.message)}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
-    for target, flag in ((output, "-o"), (errors_path, "--errors")):
-        if target is not None and inputs.is_input(target, sources):
-            fail_usage(f"{flag} {target}: is one of the inputs; write the results somewhere else")
+    _check_outputs(output, errors_path, inputs.real_paths(sources))
 
     extractor = make_extractor(config)
     try:

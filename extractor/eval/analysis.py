@@ -123,16 +123,18 @@ def _most_common(counts: Counter) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP_PATTERNS]
 
 
-def analyse(scored: Sequence[tuple[str, GoldCase, Mapping[str, Any] | None, CaseScore]]) -> dict[str, Any]:
-    """The run's error analysis: confusion matrices, field counts, frequent FP/FN patterns."""
+def analyse(
+    scored: Sequence[tuple[str, GoldCase, Mapping[str, Any] | None, CaseScore, dict[str, Any]]],
+) -> dict[str, Any]:
+    """The run's error analysis from (case id, gold, prediction, score, `case_records`) per case:
+    confusion matrices, field counts, frequent FP/FN patterns."""
     matrices: dict[str, Counter] = {"events": Counter(), "sanctions": Counter()}
     fields: dict[str, dict[str, list[int]]] = {kind: defaultdict(lambda: [0, 0]) for kind in RECORD_TYPES}
     positives: Counter = Counter()
     negatives: Counter = Counter()
     examples: dict[str, dict[str, Any]] = {}
-    for case_id, gold, prediction, score in scored:
+    for case_id, gold, prediction, score, records in scored:
         _confusion(gold, prediction, matrices)
-        records = case_records(gold, prediction, score)
         places = _places(gold, prediction)
         for kind in RECORD_TYPES:
             for name, (correct, total) in score.types[kind].field_counts.items():

@@ -112,12 +112,12 @@ async def _run(
         prediction = None if failed else result.model_dump(mode="json")
         score = score_case(gold, prediction, article)
         scores.append(score)
-        scored.append((case_id, gold, prediction, score))
         entry = score.to_dict()
         entry.pop("matches", None)
         for kind in TYPES:
             entry[kind].pop("matches", None)
         entry["records"] = case_records(gold, prediction, score)
+        scored.append((case_id, gold, prediction, score, entry["records"]))
         if failed:
             entry["error"] = f"{type(result).__name__}: {str(result).splitlines()[0] if str(result) else ''}"
         else:
