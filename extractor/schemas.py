@@ -163,10 +163,16 @@ class PassStat(BaseModel):
     reasks: int = 0
     transport_retries: int = 0
     error: str | None = None
+    skipped: bool = Field(default=False, description="True when no sentence was a candidate: no model call made.")
+
+
+#: Version of this output format (meta.schema_version); see docs/OUTPUT.md for what changed.
+OUTPUT_SCHEMA_VERSION = 2
 
 
 class Meta(BaseModel):
     """How a document was extracted: model, prompt, tokens, time, cache, calls, warnings."""
+    schema_version: int = OUTPUT_SCHEMA_VERSION
     model: str
     backend: str
     prompt_version: str

@@ -178,6 +178,10 @@ class SanctionDraft(_Quoted):
             raise ValueError("amount must be a finite positive number or null")
         return value
 
+    def expand(self) -> list[tuple[str, str]]:
+        """(target, measure) pairs: one sanctions fact each (here exactly one)."""
+        return [(self.target, self.measure)]
+
 
 class Answer(Draft):
     # No docstring on purpose: pydantic would put it in the JSON schema (and the cache key).
@@ -230,7 +234,11 @@ class SanctionsAnswer(Answer):
 
 
 def ground(item: ActorDraft | _Quoted, text: str, base: int = 0) -> Evidence | None:
-    """Evidence for a draft record: its first anchor (quote, or name then aliases) found in text."""
+    """Evidence for a draft record: the sentence it cites (v3 drafts), else its first anchor
+    (quote, or name then aliases) found in text."""
+    cited = getattr(item, "evidence_in", None)
+    if cited is not None:
+        return cited(text, base)
     for anchor in item.anchors():
         evidence = locate(anchor, text, base=base, whole_word=item.whole_word)
         if evidence is not None:

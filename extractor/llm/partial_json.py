@@ -8,6 +8,8 @@ of an answer cut off at max_tokens).
 
 from __future__ import annotations
 
+import re
+
 
 class ItemTracker:
     """Follows the bytes of `{"key":[ item, item, ... ]}` and the items inside the list."""
@@ -51,8 +53,25 @@ class ItemTracker:
                     self.last_item_end = self.consumed
 
     def repeating(self) -> bool:
-        """True when the item being written equals an earlier item but for its closing brace."""
-        return self.depth == 3 and not self.in_string and bytes(self.current) in self.prefixes
+        """True when the item being written equals an earlier item but for its closing brace
+        (and for the sentence number a v3 item cites: the same incident cited from another
+        sentence is a repeat too)."""
+        if self.depth != 3 or self.in_string:
+            return False
+        current = bytes(self.current)
+        if current in self.prefixes:
+            return True
+        if b'"sentence":' not in current:
+            return False
+        masked = _mask_sentence(current)
+        return any(masked == _mask_sentence(prefix) for prefix in self.prefixes)
+
+
+_SENTENCE_NUMBER = re.compile(rb'"sentence":\s*\d+')
+
+
+def _mask_sentence(item: bytes) -> bytes:
+    return _SENTENCE_NUMBER.sub(b'"sentence":#', item)
 
 
 def close_after_last_item(text: str) -> str | None:

@@ -87,6 +87,26 @@ class PromptSet:
         return f"{self.version}+{self.content_hash[:12]}"
 
     @cached_property
+    def settings(self) -> dict:
+        """The version's pipeline settings (pipeline.json): how evidence is given, and
+        whether passes are gated by candidate sentences. v1/v2 have none (quotes, no gating)."""
+        path = self.folder / "pipeline.json"
+        settings = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        if settings.get("evidence", "quote") not in ("quote", "sentence"):
+            raise ConfigError(f"{path}: evidence must be 'quote' or 'sentence'")
+        return settings
+
+    @property
+    def style(self) -> str:
+        """The evidence style: "quote" (copied quotes) or "sentence" (cited sentence numbers)."""
+        return self.settings.get("evidence", "quote")
+
+    @property
+    def gated(self) -> bool:
+        """True when passes without candidate sentences make no call (`text.candidates`)."""
+        return bool(self.settings.get("gate_passes", False))
+
+    @cached_property
     def examples(self) -> dict:
         """The few-shot examples (examples.json)."""
         path = self.folder / "examples.json"
@@ -97,11 +117,14 @@ class PromptSet:
         """The rendered system prompt (identical for every call)."""
         return self._env.get_template("system.j2").render(example=self.examples).strip()
 
-    def messages(self, pass_name: str, text: str, published: str | None = None) -> list[dict[str, str]]:
-        """The chat messages of one pass over one chunk's text."""
+    def messages(
+        self, pass_name: str, text: str, published: str | None = None, hints: dict | None = None
+    ) -> list[dict[str, str]]:
+        """The chat messages of one pass over one chunk's text; `hints` are variables of the
+        task template (v3: candidate sentence numbers, candidate names)."""
         if pass_name not in PASS_NAMES:
             raise ValueError(f"unknown pass {pass_name!r}")
-        task = self._env.get_template(f"{pass_name}.j2").render().strip()
+        task = self._env.get_template(f"{pass_name}.j2").render(**(hints or {})).strip()
         # The article goes in as a template *variable*: its own braces are never interpreted.
         user = self._env.get_template("user.j2").render(text=text, published=published, task=task).strip()
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]

@@ -57,10 +57,11 @@ def summarise(meta: Meta, outputs: list[PassOutput]) -> None:
         meta.usage.add(output.stat.usage)
         meta.reasks += output.stat.reasks
         meta.transport_retries += output.stat.transport_retries
-        meta.model_calls += 0 if output.stat.cache_hit else 1 + output.stat.reasks
+        meta.model_calls += 0 if output.stat.cache_hit or output.stat.skipped else 1 + output.stat.reasks
         if output.stat.error:
             meta.warnings.append(f"{output.name} pass, chunk {output.chunk.index}: {output.stat.error}")
-    meta.cache_hit = bool(outputs) and all(o.stat.cache_hit for o in outputs)
+    called = [o for o in outputs if not o.stat.skipped]
+    meta.cache_hit = bool(called) and all(o.stat.cache_hit for o in called)
 
 
 def assemble(text: str, outputs: list[PassOutput], meta: Meta, published: str | None, options: AssemblyOptions) -> Extraction:
@@ -140,9 +141,13 @@ def _events(drafts: list[tuple[EventDraft, Evidence | None]], entities, actors, 
     for index, (draft, evidence) in enumerate(drafts):
         perpetrators, perpetrator_ids = _refs(draft.perpetrators, entities, actors)
         targets, target_ids = _refs(draft.targets, entities, actors)
+        # A cited (v3) draft that repeats another's type, participants, toll, date and place is
+        # the same incident told in another sentence; quoted (v2) drafts merge on the quote.
+        where = (draft.date, draft.fatalities, normalise(draft.admin1 or ""), normalise(draft.location or ""))
+        anchor = where if hasattr(draft, "evidence_in") else evidence.start if evidence else None
         key = (
             draft.type,
-            evidence.start if evidence else f"ungrounded-{index}",  # flagged ones never merge
+            anchor if anchor is not None else f"ungrounded-{index}",  # flagged ones never merge
             tuple(sorted(normalise(p) for p in perpetrators)),
             tuple(sorted(normalise(t) for t in targets)),
         )
@@ -160,17 +165,18 @@ def _events(drafts: list[tuple[EventDraft, Evidence | None]], entities, actors, 
 def _sanctions(drafts: list[tuple[SanctionDraft, Evidence | None]], entities, actors, canonical: bool) -> list[SanctionFact]:
     candidates = []
     for draft, evidence in drafts:
-        (target,), target_ids = _refs([draft.target], entities, actors)
         authority, authority_ids = _refs([draft.authority], entities, actors) if draft.authority else ([None], [])
         jurisdiction = (canonical and canonical_authority(draft.authority)) or authority[0]
-        key = (normalise(target), normalise(jurisdiction or ""), draft.measure)
-        fields = dict(
-            target=target, target_id=target_ids[0] if target_ids else None, authority=jurisdiction,
-            authority_text=_blank_to_none(draft.authority), authority_id=authority_ids[0] if authority_ids else None,
-            measure=draft.measure, status=draft.status, program=_blank_to_none(draft.program), amount=draft.amount,
-            currency=_currency(draft.currency), evidence=evidence, grounded=evidence is not None,
-        )  # fmt: skip
-        candidates.append((key, fields))
+        for target_name, measure in draft.expand():  # v3 drafts: every target x measure
+            (target,), target_ids = _refs([target_name], entities, actors)
+            key = (normalise(target), normalise(jurisdiction or ""), measure)
+            fields = dict(
+                target=target, target_id=target_ids[0] if target_ids else None, authority=jurisdiction,
+                authority_text=_blank_to_none(draft.authority), authority_id=authority_ids[0] if authority_ids else None,
+                measure=measure, status=draft.status, program=_blank_to_none(draft.program), amount=draft.amount,
+                currency=_currency(draft.currency), evidence=evidence, grounded=evidence is not None,
+            )  # fmt: skip
+            candidates.append((key, fields))
     return _numbered(SanctionFact, "s", candidates)
 
 

@@ -22,11 +22,11 @@ from extractor.config import ExtractorConfig
 from extractor.errors import CacheError, ConfigError
 from extractor.llm.prompts import PromptSet
 from extractor.pipeline.assemble import AssemblyOptions, assemble
+from extractor.pipeline.plan import plan
 from extractor.pipeline.run import BATCH_CALLS, PassRunner
 from extractor.records import schema_hash
 from extractor.schemas import Extraction, Meta
 from extractor.text.chunking import chunk_text
-from extractor.text.injection import withhold
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class Extractor:
         )
         self.prompts = PromptSet.load(config.prompt_version)
         self.cache = cache_instance if cache_instance is not None else self._open_cache(config)
-        self.schema_hash = schema_hash()
+        self.schema_hash = schema_hash(self.prompts.style)
         self.runner = PassRunner(self.backend, self.prompts, self.cache, schema_hash=self.schema_hash, replay=config.replay)
         self._assembly = AssemblyOptions(
             ungrounded=config.ungrounded,
@@ -122,10 +122,10 @@ class Extractor:
             overlap_tokens=self.config.overlap_tokens,
             count_tokens=self.backend.count_tokens,
         )
-        # What the model reads of each chunk: passages that address an AI model withheld.
-        withholding = self.config.withhold_instructions
-        shown_to_model = [withhold(c.text) if withholding else (c.text, []) for c in chunks]
-        outputs = await self.runner.run_all(chunks, [t for t, _ in shown_to_model], self.config.passes, published)
+        # What the model reads of each chunk (passages that address an AI model withheld),
+        # and which passes have anything to answer.
+        jobs, withheld_spans = plan(chunks, self.prompts, self.config.passes, self.config.withhold_instructions)
+        outputs = await self.runner.run_all(jobs, published)
         meta = Meta(
             model=self.backend.label,
             backend=self.backend.identity,
@@ -134,13 +134,12 @@ class Extractor:
             published=published,
         )
         extraction = assemble(text, outputs, meta, published, self._assembly)
-        if withholding:
-            withheld = {w.text for _, spans in shown_to_model for w in spans}
-            if withheld:
-                shown = "; ".join(repr(t[:80] + ("…" if len(t) > 80 else "")) for t in sorted(withheld)[:3])
-                extraction.meta.warnings.insert(
-                    0, f"withheld {len(withheld)} passage(s) that address an AI model (possible prompt injection): {shown}"
-                )
+        withheld = {w.text for w in withheld_spans}
+        if withheld:
+            shown = "; ".join(repr(t[:80] + ("…" if len(t) > 80 else "")) for t in sorted(withheld)[:3])
+            extraction.meta.warnings.insert(
+                0, f"withheld {len(withheld)} passage(s) that address an AI model (possible prompt injection): {shown}"
+            )
         extraction.source = source
         extraction.meta.chunks = len(chunks)
         extraction.meta.seconds = round(time.perf_counter() - started, 3)

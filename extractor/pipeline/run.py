@@ -5,7 +5,8 @@ backend call inside a slot of the batch's request limit. A failed call whose las
 still usable (a list cut off at max_tokens, or an answer whose only fault is grounding) is
 salvaged and cached with its warning; everything else fails the document. Backends that keep
 the evaluated prompt between calls (`Capabilities.prefix_reuse`) get their jobs one at a time
-in chunk order, so a chunk's passes share the article prefix.
+in chunk order, so a chunk's passes share the article prefix. A job marked `skip` (no
+candidate sentence for its pass) makes no call and returns no items.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from extractor.backends import Backend
@@ -22,13 +24,25 @@ from extractor.llm.drafts import grounding_against
 from extractor.llm.partial_json import close_after_last_item
 from extractor.llm.prompts import PromptSet
 from extractor.pipeline.assemble import PassOutput
-from extractor.records import answer_model
+from extractor.records import passes_for
 from extractor.schemas import PassStat, Usage
 from extractor.text.chunking import Chunk
 
 #: The model-request limit of the `aextract_many` batch a task belongs to (its tasks copy the
 #: context they were created in), so two batches on one Extractor keep their own limits.
 BATCH_CALLS: ContextVar[asyncio.Semaphore | None] = ContextVar("extractor_batch_calls", default=None)
+
+
+@dataclass(frozen=True)
+class PassJob:
+    """One pass over one chunk: the chunk as the model sees it, the task template's
+    variables, and whether the pass is skipped (no candidate sentence)."""
+
+    chunk: Chunk
+    model_text: str
+    name: str
+    hints: dict | None = None
+    skip: bool = False
 
 
 class PassRunner:
@@ -42,6 +56,7 @@ class PassRunner:
         self.cache = cache
         self.schema_hash = schema_hash
         self.replay = replay
+        self.passes = passes_for(prompts.style)
         self._call_slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     def _slots(self) -> asyncio.Semaphore:
@@ -55,16 +70,19 @@ class PassRunner:
             self._call_slots = (loop, asyncio.Semaphore(max(1, self.backend.capabilities.max_concurrency)))
         return self._call_slots[1]
 
-    async def run_all(self, chunks: list[Chunk], model_texts: list[str], passes: tuple[str, ...], published: str | None) -> list[PassOutput]:
-        """Every pass on every chunk; outputs in chunk-major order."""
-        jobs = [(chunk, model_text, name) for chunk, model_text in zip(chunks, model_texts) for name in passes]
+    def answer_model(self, name: str) -> type:
+        """The draft answer model of a pass in this prompt set's evidence style."""
+        return self.passes[name].answer_model
+
+    async def run_all(self, jobs: list[PassJob], published: str | None) -> list[PassOutput]:
+        """Every job (chunk-major order); outputs in the same order."""
         if self.backend.capabilities.prefix_reuse:
             # Keep chunk-major order, one call at a time, so the backend reuses the article prefix.
-            return [await self.one(chunk, model_text, name, published) for chunk, model_text, name in jobs]
+            return [await self.one(job, published) for job in jobs]
         # A TaskGroup cancels the document's other passes as soon as one fails for good.
         try:
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self.one(chunk, model_text, name, published)) for chunk, model_text, name in jobs]
+                tasks = [group.create_task(self.one(job, published)) for job in jobs]
         except ExceptionGroup as group_error:
             raise group_error.exceptions[0]  # keeps its own __cause__ (the root error class)
         return [task.result() for task in tasks]
@@ -87,7 +105,7 @@ class PassRunner:
         if cached is None:
             return None
         try:
-            answer = answer_model(name).model_validate(cached["output"])
+            answer = self.answer_model(name).model_validate(cached["output"])
             usage = Usage.model_validate(cached.get("usage") or {})
         except Exception:  # noqa: BLE001 - a stale or corrupt entry is a miss
             return None
@@ -95,9 +113,12 @@ class PassRunner:
         stat.seconds = round(time.perf_counter() - started, 4)
         return PassOutput(chunk, name, answer.items(), stat)
 
-    async def one(self, chunk: Chunk, model_text: str, name: str, published: str | None) -> PassOutput:
-        """One pass over one chunk (`model_text` is the chunk as the model sees it)."""
-        messages = self.prompts.messages(name, model_text, published)
+    async def one(self, job: PassJob, published: str | None) -> PassOutput:
+        """One pass over one chunk: from the cache, else one backend call (none when skipped)."""
+        chunk, name = job.chunk, job.name
+        if job.skip:
+            return PassOutput(chunk, name, [], PassStat(name=name, chunk=chunk.index, cache_hit=False, seconds=0.0, skipped=True))
+        messages = self.prompts.messages(name, job.model_text, published, job.hints)
         key = self._key(name, chunk, messages)
         started = time.perf_counter()
         hit = self._from_cache(key, name, chunk, started)
@@ -111,7 +132,7 @@ class PassRunner:
         async with self._slots():
             try:
                 with grounding_against(chunk.text):
-                    result = await self.backend.complete(answer_model(name), messages)
+                    result = await self.backend.complete(self.answer_model(name), messages)
             except BackendError as exc:
                 return self._salvage(chunk, name, exc, started, key)
         stat = PassStat(
@@ -155,7 +176,7 @@ class PassRunner:
         answer = None
         if text:
             try:
-                answer = answer_model(name).model_validate_json(text)
+                answer = self.answer_model(name).model_validate_json(text)
             except Exception:  # noqa: BLE001
                 answer = None
         if answer is None:

@@ -64,7 +64,7 @@ def add_participants(text: str, event_drafts: list, sanction_drafts: list, entit
     for draft, _ in event_drafts:
         roles += [(n, "perpetrator") for n in draft.perpetrators] + [(n, "target") for n in draft.targets]
     for draft, _ in sanction_drafts:
-        roles.append((draft.target, "sanction_target"))
+        roles += [(target, "sanction_target") for target in dict.fromkeys(t for t, _ in draft.expand())]
         if draft.authority:
             roles.append((draft.authority, "authority"))
     for name, role in roles:

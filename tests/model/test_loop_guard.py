@@ -35,6 +35,17 @@ def test_tracker_ignores_a_new_item_and_an_unfinished_copy() -> None:
     assert not tracker.repeating()
 
 
+def test_tracker_sees_the_same_cited_incident_from_another_sentence_as_a_repeat() -> None:
+    first = b'{"sentence":2,"type":"battle","perpetrators":["Kora Front"],"fatalities":6}'
+    tracker = _ItemTracker()
+    tracker.feed(b'{"events":[' + first + b",")
+    tracker.feed(first.replace(b'"sentence":2', b'"sentence":5')[:-1])
+    assert tracker.repeating()
+    other = _ItemTracker()
+    other.feed(b'{"events":[' + first + b"," + first.replace(b'"sentence":2', b'"sentence":5').replace(b"6", b"7")[:-1])
+    assert not other.repeating()  # another toll: a different incident
+
+
 class _Vocab:
     """Stands in for a llama.cpp model: token i is the i-th byte string of a tiny vocabulary."""
 

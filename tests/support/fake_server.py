@@ -235,8 +235,31 @@ def _event_type(text: str) -> str:
     return "strategic_development"
 
 
-def build_answer(pass_name: str, article: str) -> dict[str, Any]:
-    """Schema-valid, grounded arguments for ActorsAnswer / EventsAnswer / SanctionsAnswer."""
+def _cited_answer(pass_name: str, article: str) -> dict[str, Any]:
+    """v3 drafts (the article arrives as "[n] sentence" lines): records cite sentence 1."""
+    first = re.sub(r"^\[\d+\]\s*", "", article.splitlines()[0]) if article.strip() else ""
+    names = names_in(re.sub(r"^\[\d+\]\s*", "", article, flags=re.M))
+    quoted = build_answer(pass_name, first, cited=False)
+    if pass_name == "events":
+        for record in quoted["events"]:
+            del record["quote"], record["sources"]
+            record["sentence"] = 1
+        return quoted
+    if pass_name == "sanctions":
+        records = []
+        for record in quoted["sanctions"]:
+            records.append({"sentence": 1, "targets": [record["target"]], "authority": record["authority"],
+                            "measures": [record["measure"]], "status": record["status"], "program": None,
+                            "amount": None, "currency": None})  # fmt: skip
+        return {"sanctions": records}
+    return {"actors": [{"name": name, "kind": "other", "aliases": []} for name in names]} if pass_name == "actors" else {}
+
+
+def build_answer(pass_name: str, article: str, cited: bool | None = None) -> dict[str, Any]:
+    """Schema-valid, grounded arguments for the answer models of either evidence style
+    (`cited` None: v3 when the article is shown as numbered sentences)."""
+    if cited or (cited is None and re.match(r"\[1\] ", article)):
+        return _cited_answer(pass_name, article)
     sentence = first_sentence(article)
     names = names_in(article)
     if pass_name == "actors":
@@ -662,6 +685,8 @@ def _ungrounded(answer: dict[str, Any]) -> dict[str, Any]:
         for record in records:
             if "quote" in record:
                 record["quote"] = "This sentence was never written in the article at all."
+            if "sentence" in record:
+                record["sentence"] = 9999
             if "name" in record:
                 record["name"] = "Nonexistent Person Zyx"
     return out

@@ -1,0 +1,64 @@
+"""Cheap candidate selection: which sentences a pass should look at, and whether to call it.
+
+Every model call costs the embedded model tens of seconds, and a small model asked for
+events in an article that reports none tends to invent one. So before a pass runs, a
+vocabulary test picks its candidate sentences: incident words or casualty counts for
+events, sanctions words for sanctions. A pass with no candidate sentence makes no call, and
+a task template may name the candidates' numbers (v3's sanctions task does). The words are
+general English news vocabulary (no word of any eval article's wording); a text that does
+not look like English is never gated (every sentence is a candidate), because these lists
+cannot judge it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from extractor.text.sentences import sentence_spans
+
+_INCIDENT = re.compile(
+    r"\b(?:kill\w*|dead|death\w*|die[ds]?|wound\w*|injur\w*|attack\w*|ambush\w*|assault\w*|raid\w*|clash\w*|"
+    r"fight\w*|fought|battl\w*|gunfight\w*|firefight\w*|shell\w*|bomb\w*|blast\w*|explo\w*|strik\w*|struck|"
+    r"airstrike\w*|drone\w*|missile\w*|rocket\w*|mortar\w*|artillery|ied|grenade\w*|shot|shoot\w*|gunm[ae]n|"
+    r"massacre\w*|behead\w*|abduct\w*|kidnap\w*|hostage\w*|murder\w*|execut\w*|tortur\w*|loot\w*|burn\w*|"
+    r"gunned|stabb\w*|stabs?|lynch\w*|hacked|casualt\w*|toll|victims?|bodies|offensive|incursion\w*|sieg\w*|besieg\w*|"
+    r"invad\w*|invasion|mutin\w*|coup|sit-in|picket\w*|walkout|boycott\w*|"
+    r"torch\w*|protest\w*|demonstrat\w*|march\w*|rall(?:y|ies|ied)|riot\w*|unrest|tear\s?gas|stormed|"
+    r"arrest\w*|detain\w*|captur\w*|seiz\w*|overr[au]n|retook|retak\w*|recaptur\w*|withdr[ae]w\w*|"
+    r"ceasefire|truce|peace\s+(?:deal|agreement|accord)|surrender\w*|handed\s+over|took\s+control)\b",
+    re.IGNORECASE,
+)
+_SANCTIONS = re.compile(
+    r"\b(?:sanction\w*|designat\w*|delist\w*|de-list\w*|listed|listing\w*|blacklist\w*|asset\s+freeze\w*|"
+    r"assets?\s+(?:were\s+|are\s+|have\s+been\s+)?frozen|freez\w*|froze|blocked|travel\s+ban\w*|embargo\w*|"
+    r"export\s+(?:ban|control)\w*|import\s+ban\w*|restrictive\s+measures|reward\w*|bounty|"
+    r"terrorist\s+organi[sz]ation|ofac|sdn|sdgt|fto)\b",
+    re.IGNORECASE,
+)
+_ENGLISH = re.compile(
+    r"\b(?:the|and|of|to|in|said|was|were|on|for|that|with|by|from|is|has|had)\b",
+    re.IGNORECASE,
+)
+#: share of words that must be common English function words before the lists judge a text
+MIN_ENGLISH_SHARE = 0.12
+
+VOCABULARY = {"events": _INCIDENT, "sanctions": _SANCTIONS}
+
+
+def looks_english(text: str) -> bool:
+    """True when enough of the words are common English function words for the lists to apply."""
+    words = re.findall(r"\w+", text)
+    return bool(words) and len(_ENGLISH.findall(text)) / len(words) >= MIN_ENGLISH_SHARE
+
+
+def candidate_sentences(pass_name: str, text: str) -> list[int] | None:
+    """1-based numbers of the sentences of `text` the pass should read, or None when the pass
+    is not gated (no list for it, or a text the English lists cannot judge)."""
+    vocabulary = VOCABULARY.get(pass_name)
+    if vocabulary is None or not looks_english(text):
+        return None
+    return [
+        n
+        for n, (start, end) in enumerate(sentence_spans(text), 1)
+        if vocabulary.search(text, start, end)
+    ]
