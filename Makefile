@@ -16,7 +16,7 @@ demo: install       ## run the main job on the embedded model: extract the seed 
 test: install-test  ## the test suite (unit, fault-server, real small-model backend tests)
 	$(PYTHON) -m pytest -q
 
-eval: install       ## live eval of the embedded model on all of evals/ (about 50 min on 2 cores)
+eval: install       ## live eval of the embedded model on all of evals/ (about 70 min on 2 cores)
 	$(PYTHON) -m extractor eval --fixtures evals --thresholds evals/thresholds.json --report-json out/eval-report.json --report-md out/eval-report.md
 
 bench: install-test ## benchmarks; results to docs/BENCHMARKS.md

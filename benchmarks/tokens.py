@@ -72,6 +72,7 @@ def prompt_costs(tokenizer: _Tokenizer, version: str, cases: list[Any]) -> dict[
     from extractor.backends.base import Backend
     from extractor.text.chunking import chunk_text
     from extractor.pipeline import Extractor
+    from extractor.pipeline.plan import plan
     from extractor.llm.prompts import PASS_NAMES
 
     class _CountingBackend(Backend):
@@ -104,8 +105,14 @@ def prompt_costs(tokenizer: _Tokenizer, version: str, cases: list[Any]) -> dict[
         sequences.append(sequence)
         for chunk in chunks:
             previous: list[int] | None = None
-            for name in PASS_NAMES:
-                tokens = tokenizer.chat(prompts.messages(name, chunk.text, case.published))
+            # What the pipeline would send: v3 shows numbered sentences and skips passes
+            # without candidate sentences (no prompt at all).
+            for job in plan([chunk], prompts, PASS_NAMES, extractor.config.withhold_instructions)[0]:
+                name = job.name
+                if job.skip:
+                    row[name] = row.get(name, 0)
+                    continue
+                tokens = tokenizer.chat(prompts.messages(name, job.model_text, case.published, job.hints))
                 count = len(tokens) if isinstance(tokens, list) else tokens
                 row[name] = row.get(name, 0) + count
                 full += count
@@ -134,7 +141,7 @@ def prompt_costs(tokenizer: _Tokenizer, version: str, cases: list[Any]) -> dict[
             interleaved += len(tokens) - _common_prefix(last, tokens)
             last = tokens
     system_tokens = tokenizer.count(prompts.system)
-    tasks = {name: tokenizer.count(prompts._env.get_template(f"{name}.j2").render().strip()) for name in PASS_NAMES}
+    tasks = {name: tokenizer.count(prompts._env.get_template(f"{name}.j2").render(candidates=[]).strip()) for name in PASS_NAMES}
     return {
         "version": version,
         "id": prompts.id,

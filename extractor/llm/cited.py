@@ -12,7 +12,6 @@ v2 draft (names ground themselves).
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
@@ -28,6 +27,8 @@ from extractor.llm.drafts import (
     _cap,
     _clean_names,
     _grounding_text,
+    plausible_amount,
+    plausible_fatalities,
 )
 from extractor.schemas import Evidence
 from extractor.text.sentences import sentence
@@ -78,14 +79,7 @@ class CitedEvent(_Cited):
         classmethod(lambda cls, v: _clean_names(v))
     )
 
-    @field_validator("fatalities")
-    @classmethod
-    def _plausible_fatalities(cls, value: int | None) -> int | None:
-        if value is not None and not 0 <= value <= 1_000_000:
-            raise ValueError(
-                "fatalities must be a non-negative count of people killed, or null"
-            )
-        return value
+    _plausible_fatalities = field_validator("fatalities")(classmethod(lambda cls, v: plausible_fatalities(v)))
 
     @property
     def sources(self) -> list[str]:
@@ -114,12 +108,7 @@ class CitedSanction(_Cited):
     def _distinct_measures(cls, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
 
-    @field_validator("amount")
-    @classmethod
-    def _plausible_amount(cls, value: float | None) -> float | None:
-        if value is not None and (not math.isfinite(value) or value < 0):
-            raise ValueError("amount must be a finite positive number or null")
-        return value
+    _plausible_amount = field_validator("amount")(classmethod(lambda cls, v: plausible_amount(v)))
 
     def expand(self) -> list[tuple[str, str]]:
         """(target, measure) pairs: one sanctions fact each."""

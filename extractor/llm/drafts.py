@@ -111,6 +111,20 @@ def _clean_names(values: list[str]) -> list[str]:
     return seen
 
 
+def plausible_fatalities(value: int | None) -> int | None:
+    """A count of people killed, or None; anything else fails validation (and is re-asked)."""
+    if value is not None and not 0 <= value <= 1_000_000:
+        raise ValueError("fatalities must be a non-negative count of people killed, or null")
+    return value
+
+
+def plausible_amount(value: float | None) -> float | None:
+    """A finite, non-negative amount, or None (NaN and infinities fail before caching)."""
+    if value is not None and (not math.isfinite(value) or value < 0):
+        raise ValueError("amount must be a finite positive number or null")
+    return value
+
+
 class _Quoted(Draft):
     #: anchors must match whole words of the text (names), not any substring (quotes)
     whole_word: ClassVar[bool] = False
@@ -153,12 +167,7 @@ class EventDraft(_Quoted):
 
     _norm_lists = field_validator("perpetrators", "targets", "sources")(classmethod(lambda cls, v: _clean_names(v)))
 
-    @field_validator("fatalities")
-    @classmethod
-    def _plausible_fatalities(cls, value: int | None) -> int | None:
-        if value is not None and not 0 <= value <= 1_000_000:
-            raise ValueError("fatalities must be a non-negative count of people killed, or null")
-        return value
+    _plausible_fatalities = field_validator("fatalities")(classmethod(lambda cls, v: plausible_fatalities(v)))
 
 
 class SanctionDraft(_Quoted):
@@ -171,12 +180,7 @@ class SanctionDraft(_Quoted):
     amount: float | None = None
     currency: str | None = None
 
-    @field_validator("amount")
-    @classmethod
-    def _plausible_amount(cls, value: float | None) -> float | None:
-        if value is not None and (not math.isfinite(value) or value < 0):
-            raise ValueError("amount must be a finite positive number or null")
-        return value
+    _plausible_amount = field_validator("amount")(classmethod(lambda cls, v: plausible_amount(v)))
 
     def expand(self) -> list[tuple[str, str]]:
         """(target, measure) pairs: one sanctions fact each (here exactly one)."""

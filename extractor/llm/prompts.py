@@ -36,7 +36,10 @@ def prompts_root() -> Path:
 
 
 def current_version(root: Path | None = None) -> str:
-    """The version named in prompts/CURRENT."""
+    """The default version: $EXTRACTOR_PROMPT_VERSION when set, else the one named in prompts/CURRENT."""
+    override = os.environ.get("EXTRACTOR_PROMPT_VERSION", "").strip()
+    if override:
+        return override
     root = root or prompts_root()
     return (root / "CURRENT").read_text(encoding="utf-8").strip()
 
@@ -124,7 +127,8 @@ class PromptSet:
         task template (v3: candidate sentence numbers, candidate names)."""
         if pass_name not in PASS_NAMES:
             raise ValueError(f"unknown pass {pass_name!r}")
-        task = self._env.get_template(f"{pass_name}.j2").render(**(hints or {})).strip()
+        # Without hints (a caller that did not plan the document) no sentence is named.
+        task = self._env.get_template(f"{pass_name}.j2").render(**{"candidates": [], **(hints or {})}).strip()
         # The article goes in as a template *variable*: its own braces are never interpreted.
         user = self._env.get_template("user.j2").render(text=text, published=published, task=task).strip()
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]

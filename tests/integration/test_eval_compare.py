@@ -19,6 +19,8 @@ from tests.support.cli import cli_env
 
 ROOT = Path(__file__).resolve().parents[2]
 EVALS = ROOT / "evals"
+#: the recording replays the shipped default prompts (tests/integration/conftest.py)
+PROMPT_VERSION = None
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +44,9 @@ def test_switching_off_the_consistency_checks_is_a_measured_regression(recorded:
     result = compare(shipped, without)
     assert result["paired_cases"] == len(shipped["cases"])
     assert result["micro_f1_delta"] < 0
-    assert result["ci95"][1] < 0  # worse with 95 % confidence on these 17 cases
-    assert result["regressions"], "the records the checks had fixed are named"
+    assert result["ci95"][1] < 0  # worse with 95 % confidence on the recorded cases
+    # What the checks had fixed is named: gold records lost, or false positives they removed.
+    assert result["regressions"] or result["new_false_positives"]
     for item in result["regressions"]:
         assert item["before"] is not None and item["after"] is None
         assert item["type"] in ("events", "sanctions")  # the checks touch events and sanctions only
@@ -63,7 +66,8 @@ def test_eval_cli_compares_with_a_baseline_and_gates_on_it(recorded: Path, tmp_p
     done = subprocess.run(args, env=cli_env(tmp_path / "home"), capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]  # the shipped post-processing is better than its baseline
     block = json.loads(report.read_text())["compare"]
-    assert block["micro_f1_delta"] > 0 and block["improvements"] and not block["regressions"]
+    assert block["micro_f1_delta"] > 0 and not block["regressions"]
+    assert block["improvements"] or block["removed_false_positives"]  # gold gained or false positives removed
     text = markdown.read_text()
     assert text.startswith("## Eval against baseline") and "Became right" in text and "paired bootstrap 95% interval" in text
 

@@ -20,6 +20,8 @@ DUMMY_KEY = "sk-test-SECRET123"
 def cli_env(home: Path, api_key: str | None = DUMMY_KEY, **extra: str) -> dict[str, str]:
     """Environment for a CLI subprocess: HOME, caches and model store under `home`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "EXTRACTOR_"))}
+    if os.environ.get("EXTRACTOR_PROMPT_VERSION"):  # the integration tests' pinned default (their conftest)
+        env["EXTRACTOR_PROMPT_VERSION"] = os.environ["EXTRACTOR_PROMPT_VERSION"]
     home.mkdir(parents=True, exist_ok=True)
     env.update(
         HOME=str(home),

@@ -163,6 +163,9 @@ class FakeBackend(InstructorBackend):
 
 
 def make(backend: FakeBackend, cache_dir: Path | None = None, **options: Any) -> Extractor:
+    # These tests script quote-style (v2) answers; v3's cited wiring is tested in
+    # tests/unit/test_cited.py and tests/integration/test_v3_plumbing.py.
+    options.setdefault("prompt_version", "v2")
     return Extractor(backend=backend, cache=cache_dir is not None, cache_dir=str(cache_dir) if cache_dir else None, **options)
 
 
@@ -286,7 +289,7 @@ def test_no_cache_calls_the_backend_every_time(cache_dir: Path) -> None:
     with make(FakeBackend(), cache_dir) as extractor:
         extractor.extract(ARTICLE)  # a warm cache that must be ignored
     backend = FakeBackend()
-    with Extractor(backend=backend, cache=False, cache_dir=str(cache_dir)) as extractor:
+    with Extractor(backend=backend, cache=False, cache_dir=str(cache_dir), prompt_version="v2") as extractor:
         assert extractor.cache is None
         first = extractor.extract(ARTICLE)
         second = extractor.extract(ARTICLE)

@@ -142,7 +142,7 @@ def test_layout_allows_prefix_reuse(published: str | None) -> None:
     for name, (_, user) in messages.items():
         content = user["content"]
         position = content.find(article)
-        assert 0 <= position <= 60, f"{name}: the article is not at the start of the user message"
+        assert 0 <= position <= 80, f"{name}: the article is not at the start of the user message"
         prefixes.add(content[: position + len(article)])
         tail = content[position + len(article) :]
         assert name.upper() in tail.upper()
