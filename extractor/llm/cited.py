@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from extractor.llm.drafts import (
     MAX_NAMES,
@@ -26,7 +26,6 @@ from extractor.llm.drafts import (
     StatusLit,
     _cap,
     _clean_names,
-    _grounding_text,
     plausible_amount,
     plausible_fatalities,
 )
@@ -118,20 +117,13 @@ class CitedSanction(_Cited):
 
 
 class _CitedAnswer(Answer):
-    @model_validator(mode="after")
-    def _anchors_are_grounded(self) -> _CitedAnswer:
-        text = _grounding_text.get()
-        if text is None:
-            return self
-        missing = sorted(
-            {item.sentence for item in self.items() if item.evidence_in(text) is None}
+    def ungrounded_message(self, missing: list) -> str:
+        """A cited record is ungrounded only when its sentence number does not exist."""
+        numbers = sorted({item.sentence for item in missing})
+        return (
+            f"sentence number(s) {numbers} do not exist in the article; cite the number in "
+            "square brackets before the sentence that states each record."
         )
-        if missing:
-            raise ValueError(
-                f"sentence number(s) {missing} do not exist in the article; cite the number in "
-                "square brackets before the sentence that states each record."
-            )
-        return self
 
 
 class CitedEventsAnswer(_CitedAnswer):

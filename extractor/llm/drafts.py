@@ -202,15 +202,19 @@ class Answer(Draft):
         text = _grounding_text.get()
         if text is None or not self.reask_ungrounded:
             return self
-        missing = [item.anchors()[0] for item in self.items() if ground(item, text) is None]
+        missing = [item for item in self.items() if ground(item, text) is None]
         if missing:
-            listed = "; ".join(repr(q[:160]) for q in missing[:5])
-            what = "name(s)" if self.items_field == "actors" else "quote(s)"
-            raise ValueError(
-                f"{len(missing)} {what} are not in the article: {listed}. "
-                "Copy each one exactly, character for character, from the article, or leave the record out."
-            )
+            raise ValueError(self.ungrounded_message(missing))
         return self
+
+    def ungrounded_message(self, missing: list) -> str:
+        """What instructor's re-ask tells the model about records that could not be grounded."""
+        listed = "; ".join(repr(item.anchors()[0][:160]) for item in missing[:5])
+        what = "name(s)" if self.items_field == "actors" else "quote(s)"
+        return (
+            f"{len(missing)} {what} are not in the article: {listed}. "
+            "Copy each one exactly, character for character, from the article, or leave the record out."
+        )
 
 
 def _cap(n: int) -> Any:
