@@ -4,7 +4,8 @@ Prompt tokens are counted exactly as llama.cpp sees them (the embedded model's t
 chat template, the pipeline's own chunking and messages) for every prompt version under
 prompts/, without running the model, so a prompt edit shows its cost before an eval. The
 share that llama.cpp's prefix reuse saves is counted too: tokens pass 2 and 3 have in common
-with the previous pass of the same chunk are not processed again.
+with the previous pass of the same chunk are not processed again (an upper bound: the local
+backend re-uses only whole batches of its batching plan, extractor/backends/local/batching.py).
 
 Completion tokens need the model: they come from a response cache an eval run filled
 (`--cache-dir`): the usage stored with every cached pass, per article (warm rerun) and per
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import Context, eval_cases, fmt
+from extractor.backends.local.batching import shared_prefix
 
 NAME = "tokens"
 
@@ -57,15 +59,6 @@ class _Tokenizer:
             return sum(self.count(m["content"]) + 4 for m in messages) + 3
         result = self._formatter(messages=messages)
         return self._llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
-
-
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def prompt_costs(tokenizer: _Tokenizer, version: str, cases: list[Any]) -> dict[str, Any]:
@@ -118,8 +111,8 @@ def prompt_costs(tokenizer: _Tokenizer, version: str, cases: list[Any]) -> dict[
                 full += count
                 if isinstance(tokens, list):
                     sequence.append(tokens)
-                    processed += count - (_common_prefix(previous, tokens) if previous is not None else 0)
-                    batch += count - _common_prefix(previous if previous is not None else carried or [], tokens)
+                    processed += count - (shared_prefix(previous, tokens) if previous is not None else 0)
+                    batch += count - shared_prefix(previous if previous is not None else carried or [], tokens)
                     previous = carried = tokens
                 else:
                     processed += count
@@ -138,7 +131,7 @@ def prompt_costs(tokenizer: _Tokenizer, version: str, cases: list[Any]) -> dict[
     for a, b in zip(sequences[0::2], sequences[1::2] + [[]]):
         order = [p for pair in zip(a, b) for p in pair] + a[len(b):] + b[len(a):]
         for tokens in order:
-            interleaved += len(tokens) - _common_prefix(last, tokens)
+            interleaved += len(tokens) - shared_prefix(last, tokens)
             last = tokens
     system_tokens = tokenizer.count(prompts.system)
     tasks = {name: tokenizer.count(prompts._env.get_template(f"{name}.j2").render(candidates=[]).strip()) for name in PASS_NAMES}

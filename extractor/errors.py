@@ -73,6 +73,11 @@ class BackendError(ExtractorError):
         self.partial = partial
 
 
+class BadReply(ExtractorError):
+    """A server's 200 reply that is not a chat completion: an error object instead of
+    `choices`, an empty `choices` list, or a body that is not JSON (a proxy's error page)."""
+
+
 class AttemptTimeout(ExtractorError, TimeoutError):
     """One HTTP request got no complete reply within the per-attempt deadline."""
 

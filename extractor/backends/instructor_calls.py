@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from extractor.backends.base import Backend, CallResult
-from extractor.errors import BackendError, first_line
+from extractor.errors import BackendError, BadReply, first_line
 from extractor.schemas import Usage
 
 #: longest error text kept from a provider's message
@@ -118,6 +118,9 @@ def _failure(exc: BaseException, counters: _CallCounters) -> BackendError:
         kind = "truncated" if isinstance(cause, IncompleteOutputException) else "other"
         if isinstance(cause, TimeoutError):
             kind = "timeout"
+        elif isinstance(cause, BadReply):
+            kind = "transport"  # no usable reply arrived
+            message = first_line(cause, MESSAGE_LIMIT)
     error = BackendError(
         message, kind=kind, attempts=counters.responses, usage=counters.usage, partial=counters.last_text
     )

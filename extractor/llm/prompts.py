@@ -3,9 +3,10 @@
 A prompt set is identified by its version name and a sha256 over every file in its folder;
 both enter the cache key, so editing a template invalidates exactly the affected cache
 entries. Message layout is chosen for llama.cpp's prefix reuse: the system prompt (rules and
-few-shot examples) is identical for every call, the user message starts with the article and
-ends with the task, so the three record-type passes on one article re-use the evaluated
-system + article tokens and only the short task line is new.
+few-shot examples) is identical for every call and the article comes before the task, so the
+three record-type passes on one article re-use the evaluated system + article tokens and only
+the short task is new. From v4 the task is a user message of its own (`task_message`): the
+local backend reuses whole messages only (backends/local/batching).
 """
 
 from __future__ import annotations
@@ -91,8 +92,9 @@ class PromptSet:
 
     @cached_property
     def settings(self) -> dict:
-        """The version's pipeline settings (pipeline.json): how evidence is given, and
-        whether passes are gated by candidate sentences. v1/v2 have none (quotes, no gating)."""
+        """The version's pipeline settings (pipeline.json): how evidence is given, whether
+        passes are gated by candidate sentences and whether the task is a message of its own.
+        v1/v2 have none (quotes, no gating, task at the end of the user message)."""
         path = self.folder / "pipeline.json"
         settings = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         if settings.get("evidence", "quote") not in ("quote", "sentence"):
@@ -108,6 +110,11 @@ class PromptSet:
     def gated(self) -> bool:
         """True when passes without candidate sentences make no call (`text.candidates`)."""
         return bool(self.settings.get("gate_passes", False))
+
+    @property
+    def task_message(self) -> bool:
+        """True when the task is a user message of its own after the article's."""
+        return bool(self.settings.get("task_message", False))
 
     @cached_property
     def examples(self) -> dict:
@@ -131,4 +138,7 @@ class PromptSet:
         task = self._env.get_template(f"{pass_name}.j2").render(**{"candidates": [], **(hints or {})}).strip()
         # The article goes in as a template *variable*: its own braces are never interpreted.
         user = self._env.get_template("user.j2").render(text=text, published=published, task=task).strip()
-        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+        if self.task_message:
+            messages.append({"role": "user", "content": task})
+        return messages

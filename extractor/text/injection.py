@@ -9,6 +9,11 @@ and quotes are unaffected; a withheld passage simply cannot be quoted.
 
 What counts as addressing a model (the common phrasings, not every possible one):
 - a paragraph that opens with a chat role label: "SYSTEM:", "ASSISTANT:", "[INST]", "<|im_start|>";
+- a paragraph that imitates the prompts' own structure: one that opens with a task header
+  ("Task: SANCTIONS ...", "Task: output ...") or is only a block delimiter (a line of three quotes or backticks), which
+  in a prompt that pastes the article between delimiters (v1, v2) would close the article's
+  block and open a fake task. The sentence-numbered prompts (v3+) show every line as "[n] ...",
+  so the article cannot close its block there; it is withheld and warned about all the same;
 - a sentence telling the reader to ignore, disregard or forget previous/prior/above/system
   instructions or prompts, or announcing new instructions for "the assistant/AI/model".
 A paragraph of at most MAX_WITHHELD_SENTENCES sentences with such a sentence is withheld
@@ -29,6 +34,10 @@ MAX_WITHHELD_SENTENCES = 4
 
 _ROLE_LABEL = re.compile(
     r"^\s*(?:#+\s*)?(?:system|assistant|developer)(?:\s+(?:prompt|message|note))?\s*:|^\s*(?:\[/?INST\]|<\|im_start\|>)",
+    re.IGNORECASE,
+)
+_STRUCTURE = re.compile(
+    r"^\s*(?:task\s*:|(?:\"{3,}|'{3,}|`{3,})\s*$)",
     re.IGNORECASE,
 )
 _ORDER = re.compile(
@@ -64,7 +73,7 @@ def find(text: str) -> list[Withheld]:
         paragraph = text[start:end]
         sentences = [(start + m.start(), start + m.end()) for m in _SENTENCE.finditer(paragraph) if m.group().strip()]
         offending = [(a, b) for a, b in sentences if _ORDER.search(text[a:b])]
-        if _ROLE_LABEL.search(paragraph) or (offending and len(sentences) <= MAX_WITHHELD_SENTENCES):
+        if _ROLE_LABEL.search(paragraph) or _STRUCTURE.search(paragraph) or (offending and len(sentences) <= MAX_WITHHELD_SENTENCES):
             lead = len(paragraph) - len(paragraph.lstrip())
             trail = len(paragraph.rstrip())
             found.append(Withheld(start + lead, start + trail, paragraph.strip()))

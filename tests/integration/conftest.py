@@ -2,7 +2,7 @@
 (three passes per document, quote-shaped answers) are those of the v2 prompts, so they pin the
 default prompt version to v2 through $EXTRACTOR_PROMPT_VERSION. The faults, batch and CLI
 behaviour they test does not depend on the prompts; v3's own wiring is tested in
-test_v3_plumbing.py (explicit versions) and tests/unit/test_cited.py. A module that needs the
+test_sentence_plumbing.py (explicit versions) and tests/unit/test_cited.py. A module that needs the
 shipped default sets `PROMPT_VERSION = None`."""
 
 from __future__ import annotations

@@ -159,13 +159,13 @@ def test_prompt_injection_stays_data(server: FakeOpenAIServer, tmp_path: Path) -
             # the lines that address a model are withheld; the rest sits inside the article
             # block, and the task comes after it
             model_text, withheld = withhold(INJECTION)
-            assert len(withheld) == 2 and MARKER in model_text
+            assert len(withheld) == 4 and MARKER in model_text  # two orders, a delimiter, a task header
             assert "IGNORE ALL PREVIOUS" not in user and "developer mode" not in user
             start = user.index('"""\n') + 4
             article_end = start + len(model_text)
             assert user[start:article_end] == model_text
             assert user[article_end:].startswith('\n"""\n\nTask: ')
-    assert any(w.startswith("withheld 2 passage(s) that address an AI model") for w in injected["meta"]["warnings"])
+    assert any(w.startswith("withheld 4 passage(s) that address an AI model") for w in injected["meta"]["warnings"])
     # the request the model gets is shaped the same, whatever the article says
     for inject, clean in zip(sorted(by_doc["inject"], key=lambda r: r.tool_name), sorted(by_doc["clean"], key=lambda r: r.tool_name)):
         strip = lambda body: {k: v for k, v in body.items() if k != "messages"}  # noqa: E731

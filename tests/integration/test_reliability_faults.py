@@ -124,7 +124,12 @@ def test_fake_server_runs_as_a_program() -> None:
 
 
 # ---------------------------------------------------------------------------- transient faults
-@pytest.mark.parametrize("kind", ["429", "500", "502", "503", "reset", "hang", "truncated_body", "never_ending"])
+TRANSIENT = ["429", "500", "502", "503", "reset", "hang", "truncated_body", "never_ending"]
+# A 200 that is not a completion, and a Retry-After that is not a number: retried, not re-asked.
+HOSTILE = ["error_200", "empty_choices", "non_json", "429_bad_retry"]
+
+
+@pytest.mark.parametrize("kind", TRANSIENT + HOSTILE)
 def test_transient_fault_is_retried_and_document_succeeds(server: FakeOpenAIServer, kind: str) -> None:
     server.push(Fault(kind, retry_after=0, match="actors"))
     started = time.monotonic()
@@ -174,6 +179,36 @@ def test_retry_after_is_honoured(server: FakeOpenAIServer) -> None:
     first, second = server.completions("actors")
     assert first.fault == "429" and second.fault == "ok"
     assert second.time - first.time >= 0.9  # Retry-After: 1, not the 0.5 s default backoff
+
+
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("error_200", "the server replied 200 with an error instead of a completion: model overloaded"),
+        ("empty_choices", "the server's reply has no choices"),
+        ("non_json", "the server's reply is not JSON: '<html>"),
+    ],
+)
+def test_a_persistent_200_that_is_not_a_completion_is_one_clear_line(
+    server: FakeOpenAIServer, tmp_path: Path, kind: str, says: str
+) -> None:
+    server.set_default(kind)
+    doc = tmp_path / "a.txt"
+    doc.write_text(ARTICLE)
+    errors = tmp_path / "errors.jsonl"
+    proc = run_cli(
+        "extract", str(doc), "-o", str(tmp_path / "out.jsonl"), "--errors", str(errors), "--model", "openai/fake",
+        "--base-url", server.url, "--timeout", "2", "--retries", "2", "--max-reasks", "2", "--no-cache",
+        env=cli_env(tmp_path / "home"), timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr
+    error_lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and str(doc) in error_lines[0] and says in error_lines[0], proc.stderr
+    (record,) = read_jsonl(errors)
+    assert record["error_class"] == "BadReply" and record["attempts"] == 2
+    for name in ("actors", "events", "sanctions"):
+        assert len(server.completions(name)) <= 2  # retried as transport, never re-asked
+    assert "Traceback" not in proc.stderr
 
 
 def test_persistent_500_fails_after_bounded_attempts(server: FakeOpenAIServer, tmp_path: Path) -> None:

@@ -239,7 +239,7 @@ def test_extractor_end_to_end_then_from_cache(gguf_path, tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------------- (e) the system prompt's state across processes
 
-# Saved states hold whole n_batch (512) batches of the system prompt: it must be longer than one.
+# A system prompt shorter than one n_batch (512) batch is not saved: it must be longer.
 LONG_RULES = " Background: " + " ".join(["The analyst reads every line of the article with care."] * 60)
 
 _PROBE = """
@@ -285,7 +285,7 @@ def test_a_new_process_restores_the_system_prompt_state_and_answers_the_same(ggu
     assert first["restored"] == 0 and len(files) == 1
     second = probe(True)
     assert 0 < second["restored"] < second["usage"]["prompt_tokens"]
-    assert second["restored"] % second["n_batch"] == 0  # whole batches: the rest is batched as without it
+    assert second["restored"] >= second["n_batch"]  # the system prompt up to the batching anchor
     unpersisted = probe(False)
     assert unpersisted["restored"] == 0
     assert first["answer"] == second["answer"] == unpersisted["answer"]
@@ -314,3 +314,74 @@ def test_a_system_prompt_shorter_than_one_batch_saves_nothing(backend):
     backend.llama.reset()
     run(backend.complete(ActorsAnswer, dictating_messages("actors")))  # ~12-token system prompt
     assert list((cache_root() / "kv-state").glob("*.llama-state")) == []
+
+
+# ---------------------------------------------------------------------- (f) batches independent of history
+
+
+class EvalSpy:
+    """Records the (start, end) of every multi-token batch llama.cpp evaluates (the prompt's;
+    generation evaluates one token at a time). `Llama.eval` splits what it is given into
+    `n_batch` batches from where it starts."""
+
+    def __init__(self, monkeypatch, llama):
+        self.batches: list[tuple[int, int]] = []
+        real = llama.eval
+
+        def spy(tokens):
+            start, end = llama.n_tokens, llama.n_tokens + len(tokens)
+            if len(tokens) > 1:
+                self.batches += [(b, min(end, b + llama.n_batch)) for b in range(start, end, llama.n_batch)]
+            return real(tokens)
+
+        monkeypatch.setattr(llama, "eval", spy)
+
+    def take(self) -> list[tuple[int, int]]:
+        batches, self.batches = self.batches, []
+        return batches
+
+
+def _task_apart(pass_name: str, article: str) -> list[dict[str, str]]:
+    """v4's layout: system, the article's message, the task's message."""
+    system, user = dictating_messages(pass_name, article)
+    article_part, task = user["content"].split("\n\nAnswer with", 1)
+    return [
+        {"role": "system", "content": system["content"] + LONG_RULES},
+        {"role": "user", "content": article_part},
+        {"role": "user", "content": "Answer with" + task},
+    ]
+
+
+def test_a_prompt_is_batched_and_answered_the_same_after_any_other_call(backend, monkeypatch):
+    """The same messages meet llama.cpp in the same batches in a fresh context, after another
+    pass over the same article, right after themselves (a re-ask shape) and after a prompt
+    with another system message: only whole batches of the new prompt's own plan are reused."""
+    backend.persist_prefix = False
+    llama = backend.llama
+    spy = EvalSpy(monkeypatch, llama)
+    article = " ".join([ARTICLE] * 48)  # the article alone spans more than one batch
+    target, other = _task_apart("actors", article), _task_apart("events", article)
+
+    def call(answer_model, messages):
+        answer = run(backend.complete(answer_model, messages)).parsed
+        return answer, spy.take()
+
+    llama.reset()
+    fresh_answer, fresh = call(ActorsAnswer, target)
+    starts = [start for start, _ in fresh]
+    anchors = [s for s in starts if s % llama.n_batch]
+    assert len(anchors) >= 2, fresh  # the system message's end and the article message's end
+
+    llama.reset()
+    call(EventsAnswer, other)
+    after_other, batches_after_other = call(ActorsAnswer, target)
+    again, batches_again = call(ActorsAnswer, target)
+    llama.reset()
+    call(ActorsAnswer, dictating_messages("actors"))  # another system prompt
+    after_unrelated, batches_after_unrelated = call(ActorsAnswer, target)
+
+    assert batches_after_other[0][0] == anchors[-1]  # the other pass's system + article is kept
+    for batches in (batches_after_other, batches_again, batches_after_unrelated):
+        assert batches and batches == [b for b in fresh if b[0] >= batches[0][0]]
+    assert batches_after_unrelated == fresh
+    assert after_other == fresh_answer == again == after_unrelated

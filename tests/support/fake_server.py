@@ -23,6 +23,10 @@ fault when the queue has none):
     ungrounded      schema-valid arguments whose quotes are not in the article
     length          finish_reason "length" (the answer hit max_tokens)
     never_ending    200 headers, then one byte every `interval` seconds, forever
+    error_200       200 whose JSON body is an OpenAI-style error object, no `choices`
+    empty_choices   200 with a completion whose `choices` list is empty
+    non_json        200 with an HTML page (a proxy's error page), not JSON
+    429_bad_retry   429 with an unparsable `Retry-After: soon-ish`
 
 Use it from tests:
 
@@ -79,6 +83,10 @@ FAULT_KINDS = (
     "ungrounded",
     "length",
     "never_ending",
+    "error_200",
+    "empty_choices",
+    "non_json",
+    "429_bad_retry",
 )
 _STATUS_FAULTS = {"400": 400, "401": 401, "429": 429, "500": 500, "502": 502, "503": 503}
 # The pass of a request is read from its schema, never from the prompt's wording: the tool (or
@@ -579,6 +587,9 @@ class FakeOpenAIServer:
         if kind == "never_ending":
             self._trickle(handler, fault)
             return
+        if kind in ("error_200", "empty_choices", "non_json", "429_bad_retry"):
+            self._hostile(handler, kind, body)
+            return
 
         answer = build_answer(pass_name or "", article)
         arguments = json.dumps(answer, ensure_ascii=False)
@@ -660,6 +671,30 @@ class FakeOpenAIServer:
         kind = {401: "invalid_request_error", 429: "rate_limit_error"}.get(status, "server_error")
         try:
             handler._send_json(status, {"error": {"message": message, "type": kind, "code": str(status)}}, headers)
+        except OSError:
+            handler._drop(reset=False)
+
+    def _hostile(self, handler: _Handler, kind: str, body: dict[str, Any]) -> None:
+        """Replies a careless or broken server gives: a 200 that is not a completion, or a 429
+        whose Retry-After is not a number."""
+        try:
+            if kind == "error_200":
+                handler._send_json(200, {"error": {"message": "model overloaded", "type": "server_error"}})
+            elif kind == "empty_choices":
+                payload = self._completion(body, None, "{}", "stop")
+                payload["choices"] = []
+                handler._send_json(200, payload)
+            elif kind == "429_bad_retry":
+                handler._send_json(429, {"error": {"message": "slow down", "type": "rate_limit_error"}},
+                                   {"Retry-After": "soon-ish"})  # fmt: skip
+            else:
+                data = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+                handler.send_response(200)
+                handler.send_header("Content-Type", "text/html")
+                handler.send_header("Content-Length", str(len(data)))
+                handler.end_headers()
+                handler.wfile.write(data)
+                handler.wfile.flush()
         except OSError:
             handler._drop(reset=False)
 

@@ -164,7 +164,7 @@ class FakeBackend(InstructorBackend):
 
 def make(backend: FakeBackend, cache_dir: Path | None = None, **options: Any) -> Extractor:
     # These tests script quote-style (v2) answers; v3's cited wiring is tested in
-    # tests/unit/test_cited.py and tests/integration/test_v3_plumbing.py.
+    # tests/unit/test_cited.py and tests/integration/test_sentence_plumbing.py.
     options.setdefault("prompt_version", "v2")
     return Extractor(backend=backend, cache=cache_dir is not None, cache_dir=str(cache_dir) if cache_dir else None, **options)
 

@@ -53,15 +53,21 @@ def test_load_follows_current_file(prompts_copy: Path) -> None:
     assert PromptSet.load(current).version == current
 
 
-def test_all_templates_render(prompts_copy: Path) -> None:
-    prompts = PromptSet.load()
+@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4"])
+def test_all_templates_render(prompts_copy: Path, version: str) -> None:
+    prompts = PromptSet.load(version)
     assert prompts.system.strip()
     assert "{{" not in prompts.system and "{%" not in prompts.system
     for name in PASS_NAMES:
         messages = prompts.messages(name, "Rebels took the town.", "2024-12-09")
-        assert [m["role"] for m in messages] == ["system", "user"]
+        roles = ["system", "user", "user"] if prompts.task_message else ["system", "user"]
+        assert [m["role"] for m in messages] == roles
         assert "2024-12-09" in messages[1]["content"]
         assert "Rebels took the town." in messages[1]["content"]
+        assert f"Task: {name.upper()}" in messages[-1]["content"]
+        if prompts.task_message:  # the article's message is the same for every pass
+            assert "Task:" not in messages[1]["content"]
+            assert messages[1] == prompts.messages("actors", "Rebels took the town.", "2024-12-09")[1]
 
 
 def test_content_hash_is_stable_and_changes_with_any_template(prompts_copy: Path) -> None:
@@ -127,11 +133,12 @@ def test_published_is_optional() -> None:
     assert "2024-12-09" in with_date.split("Rebels took the town.")[0]
 
 
+@pytest.mark.parametrize("version", ["v2", "v3", "v4"])
 @pytest.mark.parametrize("published", [None, "2024-12-09"])
-def test_layout_allows_prefix_reuse(published: str | None) -> None:
-    """System identical for every pass; the user message starts with the article (same prefix
-    for every pass) and the pass-specific task follows it."""
-    prompts = PromptSet.load()
+def test_layout_allows_prefix_reuse(published: str | None, version: str) -> None:
+    """System identical for every pass; the article comes first (same prefix for every pass)
+    and the pass-specific task follows it, in the same user message or (v4) in its own."""
+    prompts = PromptSet.load(version)
     article = "DAMASCUS (AFP) - Rebels took the town of Homs on Sunday, the Syrian Observatory said. " * 3
     messages = {name: prompts.messages(name, article, published) for name in PASS_NAMES}
     systems = {m[0]["content"] for m in messages.values()}
@@ -139,14 +146,16 @@ def test_layout_allows_prefix_reuse(published: str | None) -> None:
     assert article not in systems.pop()
     prefixes = set()
     tails = set()
-    for name, (_, user) in messages.items():
-        content = user["content"]
+    for name, (_, *users) in messages.items():
+        content = "\n".join(user["content"] for user in users)
         position = content.find(article)
         assert 0 <= position <= 80, f"{name}: the article is not at the start of the user message"
         prefixes.add(content[: position + len(article)])
         tail = content[position + len(article) :]
         assert name.upper() in tail.upper()
         tails.add(tail)
+        if prompts.task_message:
+            assert name.upper() not in users[0]["content"].upper()
     assert len(prefixes) == 1, "the three passes must share the system + article prefix"
     assert len(tails) == len(PASS_NAMES)
 

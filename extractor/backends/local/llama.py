@@ -5,8 +5,9 @@ llama-cpp-python ignores in-process (no grammar, free text). The create shim bel
 it to `{"type": "json_object", "schema": ...}`, which llama-cpp-python turns into a grammar,
 so decoding is constrained to the (flat) draft schema. Re-asks stay instructor's.
 Every call also carries `loop_guard.LoopGuard`, which closes an answer's list when the model
-starts repeating an item. The system prompt's evaluated state is kept on disk across
-processes (`prefix_state`).
+starts repeating an item. Every prompt is evaluated in the same batches whatever the context
+held before (`batching`), so an answer does not depend on the calls that preceded it, and the
+system prompt's evaluated state is kept on disk across processes (`prefix_state`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import instructor
 
 from extractor.backends.base import Capabilities, GenerationParams
 from extractor.backends.instructor_calls import InstructorBackend
-from extractor.backends.local import loop_guard, prefix_state
+from extractor.backends.local import batching, loop_guard, prefix_state
 from extractor.backends.local.model_store import (
     EMBEDDED_NAME,
     EMBEDDED_SHA256,
@@ -44,10 +45,10 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int, seed: int) -> Any:
     with _MODELS_LOCK:
         if key not in _MODELS:
             try:
-                from llama_cpp import Llama
+                llama_class = batching.canonical_llama_class()
             except ImportError as exc:  # pragma: no cover - dependency of the project
                 raise ConfigError("llama-cpp-python is not installed; run: pip install -e .") from exc
-            _MODELS[key] = Llama(
+            _MODELS[key] = llama_class(
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_threads=n_threads,
@@ -158,6 +159,8 @@ class LocalLlamaBackend(InstructorBackend):
         with _CALL_LOCKS[id(llama)]:  # a llama.cpp context is not thread-safe
             save_to = self._restore_prefix(llama, system) if self.persist_prefix and isinstance(system, str) else None
             kwargs["logits_processor"] = LogitsProcessorList([loop_guard.LoopGuard(llama)])
+            # Every message but the last ends a batch, in any history (batching).
+            llama.anchor_texts = [m["content"] for m in messages[:-1] if isinstance(m.get("content"), str)]
             response = llama.create_chat_completion_openai_v1(**kwargs)
             if save_to is not None:
                 prefix_state.save(llama, save_to, system)

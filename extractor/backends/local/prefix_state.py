@@ -1,17 +1,17 @@
 """Keep the system prompt's llama.cpp state on disk, so a new process does not re-evaluate it.
 
 Every pass of every document starts with the same system prompt (rules and the worked
-example, ~1,200 tokens). Inside one process llama-cpp-python reuses it from the KV cache by
-token prefix; a new process (one `extractor extract article.txt`) used to evaluate it again,
-~35 s on 2 cores before the article itself. After the first call of a process this module
-saves the context with llama.cpp's own session file (`llama_state_save_file`), recording the
-tokens of the system prompt's whole `n_batch` batches (1,024 of its ~1,220 tokens for the
-embedded model); the next process loads it before its first call, and llama-cpp-python's
-prefix match then evaluates only what follows, batched exactly as without the saved state, so
-the answers are the same. The file is keyed by the model identity, context size,
-llama-cpp-python version and the system prompt's text: any change makes a new file. A file
-that does not load is ignored (the prompt is evaluated as before) and replaced after the
-call. Only the newest `KEEP` files of a directory are kept.
+examples, over a thousand tokens). Inside one process llama-cpp-python reuses it from the KV
+cache by token prefix; a new process (one `extractor extract article.txt`) used to evaluate
+it again before the article itself. After the first call of a process this module saves the
+context with llama.cpp's own session file (`llama_state_save_file`), recording the tokens of
+the system prompt's shared prefix, which ends at a batch boundary of every prompt
+(`batching`); the next process loads it before its first call and evaluates only what
+follows, in the batches a fresh context uses, so the answers are the same. The file is keyed
+by the model identity, context size, llama-cpp-python version and the system prompt's text:
+any change makes a new file. A file that does not load is ignored (the prompt is evaluated
+as before) and replaced after the call. A system prompt shorter than one batch is not saved
+(too little to gain). Only the newest `KEEP` files of a directory are kept.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from extractor.backends.local.batching import anchors_of
+
 #: bump to orphan files written by an incompatible earlier layout
-FORMAT = "prefix-state-2"  # 2: whole n_batch batches only
+FORMAT = "prefix-state-3"  # 3: up to the batching anchor (2 held whole n_batch batches)
 #: state files kept per directory (one per model x system prompt; their size is in README);
 #: older ones are deleted when a new one is saved
 KEEP = 8
@@ -38,26 +40,11 @@ def state_file(directory: Path, identity: str, n_ctx: int, system: str) -> Path:
 
 
 def system_prefix_tokens(llama: Any, tokens: list[int], system: str) -> int:
-    """How many leading `tokens` every prompt with this system text shares: up to, not
-    including, the token that completes `system` (it could merge with what follows). 0 when
-    the text is not found (a chat template that rewrites the system message)."""
-    target = system.strip().encode("utf-8")
-    if not target:
-        return 0
-
-    def contains(k: int) -> bool:
-        return target in llama.detokenize(tokens[:k], special=True)
-
-    if not contains(len(tokens)):
-        return 0
-    low, high = 1, len(tokens)
-    while low < high:  # smallest k whose text contains the system prompt
-        middle = (low + high) // 2
-        if contains(middle):
-            high = middle
-        else:
-            low = middle + 1
-    return max(0, low - 1)
+    """How many leading `tokens` every prompt with this system text shares: its first
+    batching anchor (`batching.content_ends`). 0 when the text is not found (a chat template
+    that rewrites the system message)."""
+    anchors = anchors_of(lambda token: llama.detokenize([token], special=True), tokens, [system])
+    return anchors[0] if anchors else 0
 
 
 def restore(llama: Any, path: Path) -> int:
@@ -84,11 +71,11 @@ def save(llama: Any, path: Path, system: str) -> int:
     import llama_cpp
 
     evaluated = [int(t) for t in llama.input_ids[: llama.n_tokens]]
-    # Whole batches only: the next process then evaluates the rest in the same n_batch-token
-    # batches, at the same positions, as a process that starts from nothing. Restoring the
-    # exact system-prompt prefix instead (batches starting mid-way) changed the greedy output
-    # of an eval case: llama.cpp's results depend slightly on how rows are batched.
-    n = system_prefix_tokens(llama, evaluated, system) // llama.n_batch * llama.n_batch
+    # The whole shared prefix: `batching` starts a batch at its end in every prompt, so the
+    # next process evaluates the rest exactly as a fresh context does.
+    n = system_prefix_tokens(llama, evaluated, system)
+    if n < llama.n_batch:
+        n = 0
     if n <= 0:
         return 0
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -12,7 +12,7 @@ import openai
 from extractor.backends.base import Capabilities, GenerationParams
 from extractor.backends.instructor_calls import InstructorBackend, current_call
 from extractor.backends.remote.retry import RetryPolicy, with_retries
-from extractor.errors import ConfigError
+from extractor.errors import BadReply, ConfigError
 from extractor.secrets import redact, redact_url
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -31,6 +31,34 @@ DEFAULT_MODES = {
     "compatible": instructor.Mode.TOOLS,
     "ollama": instructor.Mode.JSON,
 }
+
+
+def bad_reply(response: Any) -> str | None:
+    """Why a 200 reply is not a usable chat completion (None: it is one)."""
+    if isinstance(response, (str, bytes)):
+        text = response.decode("utf-8", "replace") if isinstance(response, bytes) else response
+        return f"the server's reply is not JSON: {' '.join(text.split())[:80]!r}"
+    error = (getattr(response, "model_extra", None) or {}).get("error")
+    if error is not None and not getattr(response, "choices", None):
+        message = error.get("message") if isinstance(error, dict) else error
+        return f"the server replied 200 with an error instead of a completion: {str(message)[:200]}"
+    if not getattr(response, "choices", None):
+        return "the server's reply has no choices"
+    return None
+
+
+def _checked(create: Any) -> Any:
+    """Raise BadReply (retried like a 5xx: a proxy or an overloaded server sends these) for a
+    200 that is not a completion, instead of letting instructor fail on it or re-ask it."""
+
+    async def create_checked(*args: Any, **kwargs: Any) -> Any:
+        response = await create(*args, **kwargs)
+        problem = bad_reply(response)
+        if problem:
+            raise BadReply(problem)
+        return response
+
+    return create_checked
 
 
 class OpenAIBackend(InstructorBackend):
@@ -97,7 +125,7 @@ class OpenAIBackend(InstructorBackend):
                 api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
             )
             raw_create = with_retries(
-                self._mark_cut_off(self._client.chat.completions.create),
+                self._mark_cut_off(_checked(self._client.chat.completions.create)),
                 self.retry,
                 self._count_retry,
                 self._count_request,

@@ -1,6 +1,7 @@
 """Transport retries (tenacity) for HTTP backends.
 
-Retried: timeouts, connection errors (resets included), 408/409/429 and 5xx answers.
+Retried: timeouts, connection errors (resets included), 408/409/429 and 5xx answers, and a
+200 that is not a completion (`BadReply`: an error body, no choices, an HTML page).
 Waits grow exponentially with jitter; a `Retry-After` header (seconds or HTTP date) is
 honoured up to `max_wait`. Attempts and the total time are both bounded (no retry starts
 when its wait would end past `total_seconds`), and every attempt has its own deadline
@@ -29,7 +30,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from extractor.errors import AttemptTimeout
+from extractor.errors import AttemptTimeout, BadReply
 
 #: HTTP statuses worth another attempt
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -47,8 +48,9 @@ class RetryPolicy:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for the failures another attempt may cure (timeouts, resets, 408/409/429/5xx)."""
-    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError, asyncio.TimeoutError, TimeoutError)):
+    """True for the failures another attempt may cure (timeouts, resets, 408/409/429/5xx,
+    a 200 that is not a completion)."""
+    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError, asyncio.TimeoutError, TimeoutError, BadReply)):
         return True
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in RETRY_STATUS

@@ -1,4 +1,4 @@
-"""v3 wiring against the fake server: numbered sentences in, cited evidence out, gated passes skipped.
+"""Sentence-style prompt sets (v3, v4) against the fake server: numbered sentences in, cited evidence out, gated passes skipped.
 
 These tests check plumbing only (what is sent, what is skipped, how answers become records);
 accuracy is measured by the live evals, never here.
@@ -36,12 +36,16 @@ def _extractor(server: FakeOpenAIServer, version: str) -> Extractor:
     )
 
 
-def test_v3_sends_numbered_sentences_and_grounds_by_citation(
-    server: FakeOpenAIServer,
+SENTENCE_VERSIONS = pytest.mark.parametrize("version", ["v3", "v4"])
+
+
+@SENTENCE_VERSIONS
+def test_sends_numbered_sentences_and_grounds_by_citation(
+    server: FakeOpenAIServer, version: str
 ) -> None:
-    with _extractor(server, "v3") as extractor:
+    with _extractor(server, version) as extractor:
         result = extractor.extract(WAR)
-    user = server.requests[0].messages[-1]["content"]
+    user = "\n".join(m["content"] for m in server.requests[0].messages if m["role"] == "user")
     assert (
         "[1] Rebels of the Kora Front" in user
         and "[2] The United States Treasury" in user
@@ -53,12 +57,13 @@ def test_v3_sends_numbered_sentences_and_grounds_by_citation(
     assert result.events and all(e.evidence.holds_in(WAR) for e in result.events)
     assert result.events[0].evidence.quote == WAR.splitlines()[0]
     assert result.meta.schema_version == 2 and result.meta.prompt_version.startswith(
-        "v3+"
+        f"{version}+"
     )
 
 
-def test_v3_skips_passes_without_candidate_sentences(server: FakeOpenAIServer) -> None:
-    with _extractor(server, "v3") as extractor:
+@SENTENCE_VERSIONS
+def test_skips_passes_without_candidate_sentences(server: FakeOpenAIServer, version: str) -> None:
+    with _extractor(server, version) as extractor:
         result = extractor.extract(RATES)
     assert [r.pass_name for r in server.requests] == ["actors"]
     skipped = {p.name for p in result.meta.passes if p.skipped}
