@@ -11,8 +11,8 @@ from extractor.backends.local import prefix_state
 class CharLlama:
     """A stand-in tokenizer: one token per character."""
 
-    def detokenize(self, tokens, special=False):
-        return "".join(chr(t) for t in tokens).encode("utf-8")
+    def piece(self, token):  # as CanonicalBatchLlama.piece: the text of one token
+        return chr(token).encode("utf-8")
 
 
 def tokens(text: str) -> list[int]:

@@ -12,9 +12,9 @@ the end of every message but the last (the *anchors*) and every `n_batch` tokens
 start and after each anchor. Before a prompt, the cached context is kept only up to the last
 batch start that its own plan and the new one have in common (within the tokens they share),
 and the rest is evaluated segment by segment. Nothing else is reused, not even the tokens a
-previous answer generated (they were evaluated one at a time). The prompts put what calls
-share in whole messages (the system prompt; the article, with each pass's task in a message
-of its own), so passes over one article still reuse everything but their task.
+previous answer generated (they were evaluated one at a time). What calls share is reused
+in whole messages: the system prompt always; the article only where it is a message of its
+own (the v4 layout), else up to its last whole batch (v3: article and task in one message).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ def system_prefix_tokens(llama: Any, tokens: list[int], system: str) -> int:
     """How many leading `tokens` every prompt with this system text shares: its first
     batching anchor (`batching.content_ends`). 0 when the text is not found (a chat template
     that rewrites the system message)."""
-    anchors = anchors_of(lambda token: llama.detokenize([token], special=True), tokens, [system])
+    anchors = anchors_of(llama.piece, tokens, [system])  # the batching plan's own token texts
     return anchors[0] if anchors else 0
 
 
