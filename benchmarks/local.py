@@ -324,7 +324,7 @@ def render(r: dict[str, Any]) -> str:
         lines += [
             "",
             "**A new process's first call** (the article's first pass, 1 token generated, empty KV cache; "
-            "`extractor/backends/prefix_state.py`):",
+            "`extractor/backends/local/prefix_state.py`):",
             "",
             "| | prompt tokens | restored from the saved state | evaluated | prompt ms | call s |",
             "|---|---|---|---|---|---|",

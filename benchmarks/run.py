@@ -24,14 +24,15 @@ from typing import Any
 
 from benchmarks.common import REPO, Context, busy_processes, fmt, loadavg, machine
 
-BENCHMARKS = ("overhead_http", "concurrency", "cache", "tokens", "local")
-QUICK_SKIPS = ("local",)
+BENCHMARKS = ("overhead_http", "concurrency", "cache", "tokens", "local", "review_page")
+QUICK_SKIPS = ("local", "review_page")
 TITLES = {
     "overhead_http": "Framework overhead: HTTP (zero-latency loopback server)",
     "concurrency": "Concurrency scaling (loopback server, fixed latency)",
     "cache": "Cache: cold vs warm",
     "tokens": "Tokens per article, per record type, per prompt version",
     "local": "Embedded model (llama.cpp in-process, 2 cores)",
+    "review_page": "Review page at batch size (export --format html, headless Chromium)",
 }
 DOC = REPO / "docs" / "BENCHMARKS.md"
 RESULTS = REPO / "benchmarks" / "results.json"

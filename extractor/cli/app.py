@@ -1,4 +1,4 @@
-"""Command line: `extractor extract`, `extractor eval`, `extractor cache ...`.
+"""Command line: `extractor extract`, `extractor export`, `extractor eval`, `extractor cache ...`.
 
 Exit codes: 0 all documents ok, 1 some documents (or eval gates) failed, 2 usage error.
 Each command lives in its own module; this one only assembles the Typer application.
@@ -13,6 +13,7 @@ import typer
 from extractor import __version__
 from extractor.cli.cache import cache_app
 from extractor.cli.eval import eval_command
+from extractor.cli.export import export_command
 from extractor.cli.extract import extract
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.add_typer(cache_app, name="cache")
 app.command("extract")(extract)
 app.command("eval")(eval_command)
+app.command("export")(export_command)
 
 
 def _version(value: bool) -> None:

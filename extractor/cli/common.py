@@ -56,6 +56,20 @@ ReplayOpt = Annotated[
 PromptOpt = Annotated[Optional[str], typer.Option("--prompt-version", help="Prompt set under prompts/ (default: CURRENT).")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds per model call attempt (HTTP backends).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+PriceInOpt = Annotated[
+    Optional[float],
+    typer.Option("--price-in", min=0, help="Price per million prompt tokens: the summary adds the cost (with --price-out)."),
+]
+PriceOutOpt = Annotated[Optional[float], typer.Option("--price-out", min=0, help="Price per million completion tokens.")]
+
+
+def prices_from(price_in: float | None, price_out: float | None):
+    """Prices for the summary line, or None; exit 2 when only one of the two is given."""
+    from extractor.summary import Prices
+
+    if (price_in is None) != (price_out is None):
+        fail_usage("--price-in and --price-out go together")
+    return Prices(price_in, price_out) if price_in is not None and price_out is not None else None
 
 
 def fail_usage(message: str) -> NoReturn:

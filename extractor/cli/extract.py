@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,8 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from extractor.cli.common import (
-    BaseUrlOpt, CacheDirOpt, DebugOpt, KeepInstructionsOpt, ModelOpt, ModeOpt, NoCacheOpt, PromptOpt, ReplayOpt,
-    TimeoutOpt, build_config, err, fail_usage, make_extractor, print_traceback, register_run_secrets, setup_logging,
+    BaseUrlOpt, CacheDirOpt, DebugOpt, KeepInstructionsOpt, ModelOpt, ModeOpt, NoCacheOpt, PriceInOpt, PriceOutOpt,
+    PromptOpt, ReplayOpt, TimeoutOpt, build_config, prices_from, err, fail_usage, make_extractor, print_traceback, register_run_secrets, setup_logging,
 )  # fmt: skip
 from extractor.errors import ConfigError, OutputBusy, first_line
 from extractor.secrets import redact
@@ -63,6 +64,8 @@ def extract(
     follow_symlinks: Annotated[
         bool, typer.Option("--follow-symlinks", help="Read files reached through symbolic links that lead out of an input directory.")
     ] = False,
+    price_in: PriceInOpt = None,
+    price_out: PriceOutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Extract actors, events and sanctions from articles; one JSON object per document per line."""
@@ -72,7 +75,7 @@ def extract(
         _extract(
             paths, output=output, errors=errors, pretty=pretty, published=published, force=force,
             concurrency=concurrency, max_bytes=max_bytes, encoding_fallback=encoding_fallback, debug=debug,
-            follow_symlinks=follow_symlinks,
+            follow_symlinks=follow_symlinks, prices=prices_from(price_in, price_out),
             config_options=dict(
                 model=model, base_url=base_url, mode=mode, no_cache=no_cache, cache_dir=cache_dir, replay=replay,
                 keep_instructions=keep_instructions, prompt_version=prompt_version, timeout=timeout,
@@ -122,7 +125,7 @@ def _check_outputs(output: Path | None, errors_path: Path | None, read_from: set
 def _extract(
     paths: list[str], *, output: Path | None, errors: Path | None, pretty: bool, published: str | None, force: bool,
     concurrency: int | None, max_bytes: int, encoding_fallback: str, debug: bool, config_options: dict,
-    follow_symlinks: bool = False,
+    follow_symlinks: bool = False, prices=None,
 ) -> None:
     from extractor.batch import inputs, jsonl
     from extractor.batch.run import Batch
@@ -160,7 +163,13 @@ def _extract(
         raise
     already = set() if force or output is None or not out.regular else jsonl.done_keys(output)
 
+    from extractor.summary import Summary
+
+    this_run = Summary()
+    started = time.monotonic()
+
     def show_result(_doc, result) -> None:
+        this_run.add(result)
         if pretty:
             from extractor.cli.pretty import render_extraction
 
@@ -184,14 +193,21 @@ def _extract(
         if error_sink:
             error_sink.close()
         extractor.close()
-    counts = batch.counts
+    _print_summary(batch.counts, errors_path, this_run.line(prices=prices, wall_seconds=time.monotonic() - started)
+                   if this_run.documents else None)  # fmt: skip
+    raise typer.Exit(1 if batch.counts.failed else 0)
+
+
+def _print_summary(counts, errors_path: Path | None, cost_line: str | None) -> None:
+    """The batch's last lines: what happened to each document, then what this run cost."""
     summary = f"{counts.ok} ok, {counts.skipped} skipped (already in output), {counts.failed} failed"
     if counts.passed_over:
         summary += f", {counts.passed_over} passed over (symbolic links out of the input directory)"
     if counts.failed and errors_path:
         summary += f" (details in {errors_path})"
     err.print(summary, highlight=False, soft_wrap=True, markup=False)
-    raise typer.Exit(1 if counts.failed else 0)
+    if cost_line:
+        err.print(f"this run: {cost_line}", highlight=False, soft_wrap=True, markup=False)
 
 
 async def _run_with_progress(batch, documents, published, concurrency, *, show: bool) -> None:

@@ -136,6 +136,11 @@ def test_rerun_skips_done_documents_and_redoes_edited_ones(server: FakeOpenAISer
     edited = run_cli(*args, env=env)
     assert edited.returncode == 0, edited.stderr
     assert "1 ok, 2 skipped (already in output), 0 failed" in edited.stderr
+    # the cost line counts what this run extracted, not what it skipped
+    this_run = [line for line in edited.stderr.splitlines() if line.startswith("this run: ")]
+    first_run = [line for line in first.stderr.splitlines() if line.startswith("this run: ")]
+    assert first_run[0].startswith("this run: 3 documents · ") and this_run[0].startswith("this run: 1 document · ")
+    assert " model calls · " in this_run[0] and " s wall" in this_run[0]
     lines = complete_lines(out)
     assert sorted(r["source"] for r in lines) == sorted(str(p) for p in docs)  # replaced, not duplicated
     (new,) = [r for r in lines if r["source"] == str(docs[1])]

@@ -1,0 +1,122 @@
+"""`extractor export`: our JSONL as a review page, an ACLED table, FtM entities or flat CSV.
+
+The output is written to a temporary file beside the target and moved into place when the
+whole input has been read, so an interrupted export never leaves half a file where a good one
+stood. A malformed input line is reported (file and line number) and skipped; the rest is
+exported and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from extractor.cli.common import PriceInOpt, PriceOutOpt, err, fail_usage, prices_from
+from extractor.errors import ConfigError, first_line
+
+
+class Format(StrEnum):
+    """The export formats (`--format`)."""
+
+    html = "html"
+    acled = "acled"
+    ftm = "ftm"
+    csv = "csv"
+
+
+def export_command(
+    input_path: Annotated[Path, typer.Argument(metavar="IN.jsonl", help="JSONL written by `extractor extract -o`.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="html (review page) | acled (CSV) | ftm (FollowTheMoney JSON lines) | csv (flat records).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout.")],
+    texts_root: Annotated[
+        Optional[Path],
+        typer.Option("--texts-root", help="Directory the documents' relative source paths start from (html; default: the current directory)."),
+    ] = None,
+    price_in: PriceInOpt = None,
+    price_out: PriceOutOpt = None,
+) -> None:
+    """Export extractions to the formats analysts use (streaming; malformed lines are reported and skipped)."""
+    prices = prices_from(price_in, price_out)
+    if not input_path.is_file():
+        fail_usage(f"{input_path}: no such file" if not input_path.exists() else f"{input_path}: not a regular file")
+    if output != "-" and Path(output).exists() and os.path.realpath(output) == os.path.realpath(input_path):
+        fail_usage(f"-o {output}: is the input; write the export somewhere else")
+    if output != "-" and Path(output).is_dir():
+        fail_usage(f"-o {output}: is a directory")
+    try:
+        status = _export(input_path, format, output, texts_root, prices)
+    except ConfigError as exc:
+        fail_usage(first_line(exc))
+    except OSError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(status)
+
+
+def _writer(format: Format, handle, texts_root: Path | None, prices):
+    if format is Format.html:
+        from extractor.export.html import HtmlWriter
+
+        return HtmlWriter(handle, texts_root=texts_root, prices=prices)
+    if format is Format.acled:
+        from extractor.export.acled import AcledWriter
+
+        return AcledWriter(handle)
+    if format is Format.ftm:
+        from extractor.export.ftm import FtmWriter
+
+        return FtmWriter(handle)
+    from extractor.export.tables import TableWriter
+
+    return TableWriter(handle)
+
+
+@contextlib.contextmanager
+def _target(output: str):
+    """stdout, or a temporary file moved onto `output` only when the export completes."""
+    if output == "-":
+        yield sys.stdout
+        return
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the export private by accident
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _export(input_path: Path, format: Format, output: str, texts_root: Path | None, prices) -> int:
+    from extractor.export.reader import BadLine, read_extractions
+    from extractor.summary import Summary
+
+    summary = Summary()
+    bad = 0
+    with _target(output) as handle:
+        writer = _writer(format, handle, texts_root, prices)
+        for item in read_extractions(input_path):
+            if isinstance(item, BadLine):
+                bad += 1
+                err.print(f"[red]error:[/red] {escape(item.message)}", highlight=False, soft_wrap=True)
+                continue
+            writer.add(item.extraction)
+            summary.add(item.extraction)
+        writer.close(bad_lines=bad)
+    where = "stdout" if output == "-" else output
+    skipped = f", {bad} malformed line{'s' if bad != 1 else ''} skipped" if bad else ""
+    err.print(f"exported {format.value} to {where}{skipped}: {summary.line(prices=prices)}", highlight=False,
+              soft_wrap=True, markup=False)  # fmt: skip
+    return 1 if bad else 0
