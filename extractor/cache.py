@@ -87,7 +87,7 @@ class ResponseCache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit, timeout=30)
-        except (sqlite3.DatabaseError, PermissionError) as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:  # permissions, a file in the path, read-only disk
             raise CacheError(str(exc)) from exc
         self.hits = 0
         self.misses = 0
@@ -169,28 +169,50 @@ class ResponseCache:
         return count
 
     def import_jsonl(self, path: Path) -> int:
-        """Store every line of an export; CacheError names the first malformed line."""
-        count = 0
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    entry = json.loads(line)
-                    if not isinstance(entry, dict):
-                        raise ValueError("not a JSON object")
-                    key = entry.pop("key")
-                    if not isinstance(key, str) or "output" not in entry:
-                        raise ValueError("needs 'key' and 'output'")
-                except (ValueError, KeyError) as exc:
-                    raise CacheError(f"{path}:{number}: not a cache export line ({exc})") from exc
-                self.set(key, entry)
-                count += 1
+        """Store every line of an export; CacheError names the first malformed line.
+
+        All or nothing: every line is checked before the first is stored, so a bad line
+        leaves the cache as it was. A line is read at most `MAX_IMPORT_LINE` characters at a
+        time, so one enormous line cannot exhaust memory."""
+        count = sum(1 for _ in _export_entries(path))  # check everything first
+        for key, entry in _export_entries(path):
+            self.set(key, entry)
         return count
 
     def close(self) -> None:
         """Close the database."""
         self._cache.close()
+
+
+#: characters of one `cache import` line (an entry is a model answer: kilobytes)
+MAX_IMPORT_LINE = 16 * 1024 * 1024
+
+
+def _export_entries(path: Path):
+    """(key, entry) of each line of a cache export; CacheError names the first bad line."""
+    with path.open(encoding="utf-8", errors="replace") as handle:  # bytes that are not UTF-8 fail as JSON, by line
+        number = 0
+        while True:
+            line = handle.readline(MAX_IMPORT_LINE + 1)
+            if not line:
+                return
+            number += 1
+            if len(line) > MAX_IMPORT_LINE:
+                raise CacheError(f"{path}:{number}: not a cache export line (over {MAX_IMPORT_LINE:,} characters)")
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+                if not isinstance(entry, dict):
+                    raise ValueError("not a JSON object")
+                key = entry.pop("key")
+                if not isinstance(key, str) or "output" not in entry:
+                    raise ValueError("needs 'key' and 'output'")
+            except RecursionError:
+                raise CacheError(f"{path}:{number}: not a cache export line (JSON nested too deeply)") from None
+            except (ValueError, KeyError) as exc:
+                raise CacheError(f"{path}:{number}: not a cache export line ({exc})") from exc
+            yield key, entry
 
 
 def open_or_recover(directory: Path | str | None) -> tuple[ResponseCache | None, str | None]:

@@ -35,6 +35,11 @@ class OutputBusy(ExtractorError):
     """Another process holds the lock on this output file."""
 
 
+class OutputError(ExtractorError):
+    """The output cannot be written (disk full, device gone): the run stops there, and every
+    line written before stays (a torn last line is cut off by the next run)."""
+
+
 class CacheError(ExtractorError):
     """The response cache cannot be opened, or a cache export file is malformed."""
 

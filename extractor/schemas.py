@@ -89,6 +89,11 @@ class Record(BaseModel):
     grounded: bool = Field(
         default=False, description="True when `evidence` was found verbatim in the input at its offsets."
     )
+    checks: list[str] = Field(
+        default_factory=list,
+        description="Values of this record the text does not support (a name not in the text, a number over what "
+        "the quote states); empty when every check holds. Flagged records stay in the output.",
+    )
 
 
 class Actor(Record):
@@ -166,8 +171,8 @@ class PassStat(BaseModel):
     skipped: bool = Field(default=False, description="True when no sentence was a candidate: no model call made.")
 
 
-#: Version of this output format (meta.schema_version); see docs/OUTPUT.md for what changed.
-OUTPUT_SCHEMA_VERSION = 2
+#: Version of this output format (meta.schema_version); README "Output format versions" says what changed.
+OUTPUT_SCHEMA_VERSION = 3
 
 
 class Meta(BaseModel):
@@ -188,6 +193,9 @@ class Meta(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     published: str | None = None
     input_sha256: str | None = Field(default=None, description="sha256 of the input bytes (batch resume key).")
+    input_path: str | None = Field(
+        default=None, description="The resolved path the input was read from (batch resume key; none for stdin)."
+    )
     input_encoding: str | None = None
 
 

@@ -32,6 +32,9 @@ class Document:
     text: str
     sha256: str
     encoding: str = "utf-8"
+    #: the resolved path it was read from, printable as `source` is (None for stdin): the
+    #: resume key's path
+    path: str | None = None
 
 
 @dataclass
@@ -182,7 +185,8 @@ def read_document(
     text, encoding = decode(data, source, fallback)
     if not text.strip():
         raise InputError(f"{source}: empty or whitespace-only")
-    return Document(source=source, text=text, sha256=hashlib.sha256(data).hexdigest(), encoding=encoding)
+    return Document(source=source, text=text, sha256=hashlib.sha256(data).hexdigest(), encoding=encoding,
+                    path=None if path == STDIN else display_name(os.path.realpath(path)))
 
 def iter_documents(
     sources: list[str], *, max_bytes: int, fallback: str | None

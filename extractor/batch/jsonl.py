@@ -2,10 +2,10 @@
 
 Output is JSONL, one line per document, appended and flushed as each finishes. On rerun
 the existing lines are read (a torn last line from a killed run is cut off first) and
-documents whose (source, content sha256) are already there are skipped. A run holds an
+documents already there are skipped (the resume key: `extractor.batch.resume`). A run holds an
 exclusive advisory lock on its output file, so two runs cannot interleave lines in one file;
-at the end of a run, lines superseded by a newer result for the same source (--force, or an
-edited file) are dropped with an atomic rewrite, so the output holds each document exactly once.
+at the end of a run, lines superseded by a newer result for the same document (--force, an
+edited file, another model or prompt) are dropped with an atomic rewrite, so the output holds each document exactly once.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from extractor.errors import ConfigError, OutputBusy
+from extractor.errors import ConfigError, OutputBusy, OutputError
 
 
 class NotOurFile(ConfigError):
@@ -68,23 +68,9 @@ def repair_jsonl(path: Path) -> int:
         return len(data) - keep
 
 
-def done_keys(path: Path) -> set[tuple[str, str]]:
-    """(source, sha256) of every complete result line already in `path`."""
-    keys: set[tuple[str, str]] = set()
-    if not path.exists():
-        return keys
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                record = json.loads(line)
-                keys.add((record["source"], record["meta"]["input_sha256"]))
-            except (ValueError, KeyError, TypeError):
-                continue
-    return keys
-
-
 def compact_jsonl(path: Path) -> int:
-    """Keep only the last line per source (a newer result supersedes older ones).
+    """Keep only the last line per document (its resolved input path: a newer result, from
+    an edited file, --force or another model or prompt, supersedes older ones).
 
     Rewrites atomically (temp file + os.replace) and only when something is dropped.
     Returns the number of lines removed.
@@ -93,7 +79,7 @@ def compact_jsonl(path: Path) -> int:
         return 0
     with path.open(encoding="utf-8") as handle:
         lines = handle.readlines()
-    sources = [_source_of(line) for line in lines]
+    sources = [_document_of(line) for line in lines]
     last = {source: number for number, source in enumerate(sources) if source is not None}
     keep = [line for number, (line, source) in enumerate(zip(lines, sources)) if source is None or last[source] == number]
     removed = len(lines) - len(keep)
@@ -113,12 +99,14 @@ def compact_jsonl(path: Path) -> int:
     return removed
 
 
-def _source_of(line: str) -> str | None:
+def _document_of(line: str) -> str | None:
+    from extractor.batch.resume import document_of
+
     try:
-        source = json.loads(line)["source"]
-    except (ValueError, KeyError, TypeError):
+        record = json.loads(line)
+    except ValueError:
         return None
-    return source if isinstance(source, str) else None
+    return document_of(record) if isinstance(record, dict) else None
 
 
 def _lock(handle: TextIO, path: Path) -> None:
@@ -174,12 +162,21 @@ class JsonlWriter:
         if self._handle is None:
             return
         # allow_nan=False: NaN or Infinity would make the line invalid JSON for every reader.
-        self._handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
-        self._handle.flush()
+        line = json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
+        try:
+            self._handle.write(line)
+            self._handle.flush()
+        except BrokenPipeError:
+            raise  # stdout closed by its reader (`| head`): not a failure of ours
+        except OSError as exc:
+            raise OutputError(f"{self.path or 'stdout'}: cannot write ({exc.strerror or exc})") from exc
 
     def close(self) -> None:
         """Close the file (which releases the lock)."""
         if self.path is not None and self._handle is not None:
-            self._handle.close()
+            try:
+                self._handle.close()
+            except OSError:  # the buffered rest of a line that could not be written
+                pass
         self._handle = None
 

@@ -1,7 +1,7 @@
 """One batch run: inputs -> extractions -> the JSONL output and the errors file.
 
 The CLI decides what to show; this module decides what happens to each document: skipped
-when `-o` already holds the same (source, content hash), recorded as an error line when it
+when `-o` already holds it (same file, content, model and prompt: `resume`), recorded as an error line when it
 cannot be read or extracted, written (with its input hash and encoding in `meta`) when it
 succeeds. A failure never stops the batch, and every finished document is flushed as it
 finishes.
@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from extractor.batch import resume
 from extractor.batch.inputs import Document, InputProblem, iter_documents
 from extractor.batch.jsonl import JsonlWriter
 from extractor.errors import first_line, root_cause
@@ -63,7 +64,7 @@ class Batch:
         self,
         sources: list[str],
         problems: Iterable[InputProblem],
-        already: set[tuple[str, str]],
+        already: set[tuple[str, str, str, str]],
         *,
         max_bytes: int,
         fallback: str | None,
@@ -76,10 +77,11 @@ class Batch:
             else:
                 self.fail(problem.source, "InputError", problem.message)
         documents = []
+        backend, prompt = self.extractor.backend.identity, self.extractor.prompts.id
         for item in iter_documents(sources, max_bytes=max_bytes, fallback=fallback):
             if isinstance(item, InputProblem):
                 self.fail(item.source, "InputError", item.message)
-            elif (item.source, item.sha256) in already:
+            elif resume.key(item.path or item.source, item.sha256, backend, prompt) in already:
                 self.counts.skipped += 1
             else:
                 documents.append(item)
@@ -106,10 +108,11 @@ class Batch:
                 continue
             result.meta.input_sha256 = doc.sha256
             result.meta.input_encoding = doc.encoding
+            result.meta.input_path = doc.path
             if doc.encoding != "utf-8":
                 result.meta.warnings.append(f"decoded as {doc.encoding} (not valid UTF-8)")
-            self.counts.ok += 1
             if self.output is not None:
                 self.output.write(result.model_dump(mode="json"))
+            self.counts.ok += 1
             self.on_result(doc, result)
         return self.counts

@@ -50,8 +50,14 @@ def cache_clear(cache_dir: CacheDirOpt = None) -> None:
 @cache_app.command("export")
 def cache_export(path: ExportPath, cache_dir: CacheDirOpt = None) -> None:
     """Export the cache as sorted JSONL, for review and zero-call replay elsewhere."""
+    if path.is_dir():
+        fail_usage(f"{path}: is a directory, not a JSONL file")
     with _opened(cache_dir) as cache:
-        typer.echo(f"exported {cache.export_jsonl(path)} entries to {path}")
+        try:
+            count = cache.export_jsonl(path)
+        except OSError as exc:
+            fail_usage(f"{path}: cannot write ({exc.strerror or exc})")
+        typer.echo(f"exported {count} entries to {path}")
 
 
 @cache_app.command("import")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
@@ -72,15 +73,29 @@ def prices_from(price_in: float | None, price_out: float | None):
     return Prices(price_in, price_out) if price_in is not None and price_out is not None else None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Control characters shown as `\\xNN`: a file name or a server's message can hold ANSI
+    escapes (which would drive the terminal) or newlines (which would split a one-line error)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def say_error(message: str) -> None:
+    """Print one error line: redacted, control characters shown, never read as markup."""
+    err.print(f"[red]error:[/red] {escape(printable(redact(message)))}", highlight=False, soft_wrap=True)
+
+
 def fail_usage(message: str) -> NoReturn:
     """Print one redacted error line and exit 2 (a usage error)."""
-    err.print(f"[red]error:[/red] {escape(redact(message))}", highlight=False, soft_wrap=True)
+    say_error(message)
     raise typer.Exit(2)
 
 
 def warn(message: str) -> None:
     """Print one redacted warning line."""
-    err.print(f"warning: {redact(message)}", highlight=False, soft_wrap=True, markup=False)
+    err.print(f"warning: {printable(redact(message))}", highlight=False, soft_wrap=True, markup=False)
 
 
 def register_run_secrets(base_url: str | None) -> None:

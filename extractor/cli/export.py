@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 
-from extractor.cli.common import PriceInOpt, PriceOutOpt, err, fail_usage, prices_from
+from extractor.cli.common import PriceInOpt, PriceOutOpt, err, fail_usage, prices_from, say_error
 from extractor.errors import ConfigError, first_line
 
 
@@ -56,7 +55,7 @@ def export_command(
     except ConfigError as exc:
         fail_usage(first_line(exc))
     except OSError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        say_error(str(exc))
         raise typer.Exit(1) from None
     raise typer.Exit(status)
 
@@ -110,7 +109,7 @@ def _export(input_path: Path, format: Format, output: str, texts_root: Path | No
         for item in read_extractions(input_path):
             if isinstance(item, BadLine):
                 bad += 1
-                err.print(f"[red]error:[/red] {escape(item.message)}", highlight=False, soft_wrap=True)
+                say_error(item.message)
                 continue
             writer.add(item.extraction)
             summary.add(item.extraction)

@@ -11,14 +11,13 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from extractor.cli.common import (
     BaseUrlOpt, CacheDirOpt, DebugOpt, KeepInstructionsOpt, ModelOpt, ModeOpt, NoCacheOpt, PriceInOpt, PriceOutOpt,
-    PromptOpt, ReplayOpt, TimeoutOpt, build_config, prices_from, err, fail_usage, make_extractor, print_traceback, register_run_secrets, setup_logging,
+    PromptOpt, ReplayOpt, TimeoutOpt, build_config, err, fail_usage, make_extractor, prices_from, print_traceback,
+    register_run_secrets, say_error, setup_logging,
 )  # fmt: skip
-from extractor.errors import ConfigError, OutputBusy, first_line
-from extractor.secrets import redact
+from extractor.errors import ConfigError, OutputBusy, OutputError, first_line
 
 
 def extract(
@@ -93,10 +92,7 @@ def extract(
     except Exception as exc:  # noqa: BLE001 - one line, not a traceback, unless --debug
         if debug:
             print_traceback(exc)
-        err.print(
-            f"[red]error:[/red] {escape(redact(first_line(exc)))} ({type(exc).__name__}; --debug shows the traceback)",
-            highlight=False, soft_wrap=True,
-        )
+        say_error(f"{first_line(exc)} ({type(exc).__name__}; --debug shows the traceback)")
         raise typer.Exit(1) from None
 
 
@@ -127,25 +123,17 @@ def _extract(
     concurrency: int | None, max_bytes: int, encoding_fallback: str, debug: bool, config_options: dict,
     follow_symlinks: bool = False, prices=None,
 ) -> None:
-    from extractor.batch import inputs, jsonl
+    from extractor.batch import inputs, resume
     from extractor.batch.run import Batch
 
-    if published is not None:
-        from extractor.text.dates import parse_published
-
-        if parse_published(published) is None:
-            fail_usage(f"--published {published!r} is not a YYYY-MM-DD date")
+    fallback = _checked_options(published, encoding_fallback)
     config = build_config(**config_options)
-    try:
-        fallback = inputs.check_encoding(encoding_fallback)
-    except ValueError as exc:
-        fail_usage(str(exc))
     errors_path = errors or (output.with_name(output.name + ".errors.jsonl") if output else None)
 
     sources, problems = inputs.discover(paths, follow_symlinks=follow_symlinks)
     if not sources and problems and all(p.source != inputs.STDIN and not p.skipped for p in problems):
         for problem in problems:
-            err.print(f"[red]error:[/red] {escape(problem.message)}", highlight=False, soft_wrap=True)
+            say_error(problem.message)
         raise typer.Exit(2)
     _check_outputs(output, errors_path, inputs.real_paths(sources))
 
@@ -161,7 +149,7 @@ def _extract(
         out.close()
         extractor.close()
         raise
-    already = set() if force or output is None or not out.regular else jsonl.done_keys(output)
+    already = set() if force or output is None or not out.regular else resume.done_keys(output)
 
     from extractor.summary import Summary
 
@@ -179,28 +167,35 @@ def _extract(
         extractor,
         out,
         error_sink,
-        on_error=lambda message: err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True),
+        on_error=say_error,
         on_result=show_result,
         on_exception=print_traceback if debug else (lambda exc: None),
     )
+    stopped: OutputError | None = None
     try:
         documents = batch.select(sources, problems, already, max_bytes=max_bytes, fallback=fallback)
         if documents:
-            asyncio.run(_run_with_progress(batch, documents, published, concurrency, show=len(documents) > 1 and not debug))
-        out.compact()  # --force / edited files: keep the newest line per source (still locked)
+            try:
+                asyncio.run(_run_with_progress(batch, documents, published, concurrency, show=len(documents) > 1 and not debug))
+            except OutputError as exc:  # disk full, device gone: stop, keep what is written, say so
+                stopped = exc
+        if stopped is None:
+            out.compact()  # --force / edited files: keep the newest line per source (still locked)
     finally:
         out.close()
         if error_sink:
             error_sink.close()
         extractor.close()
+    if stopped is not None:
+        say_error(f"{stopped}; the run stopped, the documents before it are in the output")
     _print_summary(batch.counts, errors_path, this_run.line(prices=prices, wall_seconds=time.monotonic() - started)
                    if this_run.documents else None)  # fmt: skip
-    raise typer.Exit(1 if batch.counts.failed else 0)
+    raise typer.Exit(1 if batch.counts.failed or stopped else 0)
 
 
 def _print_summary(counts, errors_path: Path | None, cost_line: str | None) -> None:
     """The batch's last lines: what happened to each document, then what this run cost."""
-    summary = f"{counts.ok} ok, {counts.skipped} skipped (already in output), {counts.failed} failed"
+    summary = f"{counts.ok} ok, {counts.skipped} skipped (already in output: same file, content, model and prompt), {counts.failed} failed"
     if counts.passed_over:
         summary += f", {counts.passed_over} passed over (symbolic links out of the input directory)"
     if counts.failed and errors_path:
@@ -208,6 +203,21 @@ def _print_summary(counts, errors_path: Path | None, cost_line: str | None) -> N
     err.print(summary, highlight=False, soft_wrap=True, markup=False)
     if cost_line:
         err.print(f"this run: {cost_line}", highlight=False, soft_wrap=True, markup=False)
+
+
+def _checked_options(published: str | None, encoding_fallback: str) -> str | None:
+    """Exit 2 on a bad --published or --encoding-fallback; return the fallback codec."""
+    from extractor.batch import inputs
+
+    if published is not None:
+        from extractor.text.dates import parse_published
+
+        if parse_published(published) is None:
+            fail_usage(f"--published {published!r} is not a YYYY-MM-DD date")
+    try:
+        return inputs.check_encoding(encoding_fallback)
+    except ValueError as exc:
+        fail_usage(str(exc))
 
 
 async def _run_with_progress(batch, documents, published, concurrency, *, show: bool) -> None:

@@ -189,7 +189,11 @@ def load_gold(path: Path) -> GoldCase:
         raise GoldError(f"{path}: not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
         raise GoldError(f"{path}: invalid JSON: {exc}") from exc
+    except RecursionError:
+        raise GoldError(f"{path}: invalid JSON: nested too deeply") from None
     try:
         return GoldCase.model_validate(raw)
     except ValidationError as exc:
         raise GoldError(f"{path}: {_describe(exc)}") from exc
+    except RecursionError:
+        raise GoldError(f"{path}: nested too deeply to be a gold file") from None

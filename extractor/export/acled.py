@@ -21,7 +21,7 @@ COLUMNS = (
     "event_date", "time_precision", "disorder_type", "event_type", "sub_event_type",
     "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2", "interaction",
     "civilian_targeting", "country", "iso", "admin1", "location", "fatalities", "source", "notes",
-    "x_document", "x_record_id", "x_evidence_start", "x_evidence_end", "x_grounded",
+    "x_document", "x_record_id", "x_evidence_start", "x_evidence_end", "x_grounded", "x_checks",
     "x_type", "x_sub_type", "x_date", "x_date_text", "x_actor1_kind", "x_actor2_kind",
     "x_model", "x_prompt_version", "x_input_sha256",
 )  # fmt: skip
@@ -130,7 +130,7 @@ def rows(extraction: Extraction) -> Iterable[dict[str, object]]:
             "source": "; ".join(event.sources), "notes": evidence.quote if evidence else "",
             "x_document": extraction.source or "", "x_record_id": event.id,
             "x_evidence_start": evidence.start if evidence else "", "x_evidence_end": evidence.end if evidence else "",
-            "x_grounded": str(event.grounded).lower(), "x_type": event.type.value, "x_sub_type": event.sub_type or "",
+            "x_grounded": str(event.grounded).lower(), "x_checks": "; ".join(event.checks), "x_type": event.type.value, "x_sub_type": event.sub_type or "",
             "x_date": event.date or "", "x_date_text": event.date_text or "",
             "x_actor1_kind": kind1 or "", "x_actor2_kind": kind2 or "",
             "x_model": meta.model, "x_prompt_version": meta.prompt_version, "x_input_sha256": meta.input_sha256 or "",

@@ -112,7 +112,7 @@ class HtmlWriter:
             "source": extraction.source or "input",
             "counts": {"actors": len(extraction.actors), "events": len(extraction.events), "sanctions": len(extraction.sanctions)},
             "warnings": len(extraction.meta.warnings) + (source.problem is not None),
-            "flagged": sum(1 for r in extraction.records() if not r.grounded),
+            "flagged": sum(1 for r in extraction.records() if not r.grounded or r.checks),
         })  # fmt: skip
 
     def close(self, *, bad_lines: int = 0) -> None:

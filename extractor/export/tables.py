@@ -14,7 +14,7 @@ from typing import TextIO
 
 from extractor.schemas import Extraction, Record
 
-COMMON = ("record_type", "document", "id", "name", "quote", "start", "end", "grounded")
+COMMON = ("record_type", "document", "id", "name", "quote", "start", "end", "grounded", "checks")
 ACTOR = ("kind", "aliases", "affiliation", "country")
 EVENT = (
     "type", "sub_type", "perpetrators", "targets", "perpetrator_ids", "target_ids", "date", "date_text",
@@ -44,7 +44,7 @@ def _row(record_type: str, record: Record, name: str, extraction: Extraction) ->
     row: dict[str, object] = {
         "record_type": record_type, "document": extraction.source or "", "id": record.id, "name": name,
         "quote": evidence.quote if evidence else "", "start": evidence.start if evidence else "",
-        "end": evidence.end if evidence else "", "grounded": _cell(record.grounded),
+        "end": evidence.end if evidence else "", "grounded": _cell(record.grounded), "checks": _cell(record.checks),
         "model": meta.model, "prompt_version": meta.prompt_version, "published": meta.published or "",
         "input_sha256": meta.input_sha256 or "",
     }  # fmt: skip

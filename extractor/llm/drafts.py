@@ -30,11 +30,14 @@ EventTypeLit = Literal[tuple(t.value for t in EventType)]
 MeasureLit = Literal[tuple(m.value for m in Measure)]
 StatusLit = Literal[tuple(s.value for s in SanctionStatus)]
 
-# Per chunk and pass (grammar-only caps: they stop repetition loops, see `_cap`).
+# Per chunk and pass: the grammar stops a repetition loop at these (see `_cap`), and
+# validation refuses more from a server that has no grammar (`Draft._bounded`).
 MAX_ACTORS = 20
 MAX_EVENTS = 8
 MAX_SANCTIONS = 10
 MAX_NAMES = 5
+#: characters in any one string of an answer (a quote is one sentence or a few)
+MAX_TEXT = 4000
 
 _grounding_text: contextvars.ContextVar[str | None] = contextvars.ContextVar("grounding_text", default=None)
 
@@ -77,6 +80,25 @@ class Draft(BaseModel):
     """Base of every model-facing response model: flat, grammar-friendly JSON schema."""
 
     model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, data: Any) -> Any:
+        """The grammar's maxItems and a length bound on every string, enforced on what any
+        server returns (a hosted model has no grammar): checked on the raw JSON, before any
+        item is parsed or grounded, so an oversized reply costs nothing but its re-ask."""
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            value = data.get(name)
+            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+            cap = extra.get("maxItems")
+            if cap is not None and isinstance(value, list) and len(value) > cap:
+                raise ValueError(f"{name}: {len(value)} items, more than the {cap} allowed; return at most {cap}")
+            for text in value if isinstance(value, list) else [value]:
+                if isinstance(text, str) and len(text) > MAX_TEXT:
+                    raise ValueError(f"{name}: a value of {len(text):,} characters, more than the {MAX_TEXT:,} allowed")
+        return data
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
@@ -218,8 +240,10 @@ class Answer(Draft):
 
 
 def _cap(n: int) -> Any:
-    """A maxItems bound that only the grammar sees: it stops a small model's repetition loop
-    (the same item again and again until max_tokens) without failing validation."""
+    """A maxItems bound: the grammar stops a small model's repetition loop there (the same
+    item again and again until max_tokens), and `Draft._bounded` refuses a longer list from a
+    server without the grammar. Not pydantic's max_length, which would change the schema the
+    model is shown and every cache key."""
     return Field(json_schema_extra={"maxItems": n})
 
 

@@ -3,7 +3,8 @@
 Every draft item is grounded against the full text (exact span stored), ungrounded ones are
 dropped or flagged, actor mentions are resolved into entities, participants the actors pass
 missed are added, references are rewritten to actor ids, dates are resolved against the
-publication date, and the consistency checks run last.
+publication date, the consistency checks run, and last every record's values are checked
+against the text (`checks`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from extractor.config import Ungrounded
 from extractor.llm.drafts import ActorDraft, EventDraft, SanctionDraft, ground
 from extractor.postprocess.actors import find_entity, resolve_actors
 from extractor.postprocess.authorities import canonical_authority
+from extractor.postprocess.checks import check_values
 from extractor.postprocess.consistency import check_events, complete_measures
 from extractor.postprocess.participants import add_participants
 from extractor.records import PASS_BY_NAME, RECORD_TYPES
@@ -88,6 +90,7 @@ def assemble(text: str, outputs: list[PassOutput], meta: Meta, published: str | 
         events, notes = check_events(events)
         sanctions, added = complete_measures(sanctions)
         meta.warnings += notes + ([f"added {added} measure(s) that a sanctions quote states"] if added else [])
+    meta.warnings += check_values(text, actors, events, sanctions)
     return Extraction(actors=actors, events=events, sanctions=sanctions, meta=meta)
 
 

@@ -133,7 +133,9 @@ class Extractor:
             schema_hash=self.schema_hash[:16],
             published=published,
         )
-        extraction = assemble(text, outputs, meta, published, self._assembly)
+        # Grounding and resolution are CPU work: off the event loop, so one large document
+        # never stalls the requests (and their deadlines) of the documents beside it.
+        extraction = await asyncio.to_thread(assemble, text, outputs, meta, published, self._assembly)
         withheld = {w.text for w in withheld_spans}
         if withheld:
             shown = "; ".join(repr(t[:80] + ("…" if len(t) > 80 else "")) for t in sorted(withheld)[:3])

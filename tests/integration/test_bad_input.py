@@ -80,7 +80,7 @@ def test_each_bad_file_gets_one_line_and_the_good_ones_succeed(server: FakeOpenA
     failures = {Path(r["path"]).name: r for r in read_jsonl(errors)}
     assert set(failures) == set(expected)
     assert all(r["error_class"] == "InputError" and r["attempts"] == 0 for r in failures.values())
-    assert "2 ok, 0 skipped (already in output), 8 failed" in proc.stderr
+    assert "2 ok, 0 skipped (already in output: same file, content, model and prompt), 8 failed" in proc.stderr
 
     results = {Path(r["source"]).name: r for r in read_jsonl(out)}
     assert set(results) == {"good.txt", "cp1252.txt"}

@@ -111,13 +111,13 @@ def test_kill9_mid_run_then_resume_completes_every_document_exactly_once(server:
     for line in lines:
         Extraction.model_validate(line)
     skipped = len(done_before)
-    assert f"{12 - skipped} ok, {skipped} skipped (already in output), 0 failed" in resumed.stderr
+    assert f"{12 - skipped} ok, {skipped} skipped (already in output: same file, content, model and prompt), 0 failed" in resumed.stderr
     assert "Traceback" not in resumed.stderr
 
     # --force redoes every document, and the output still holds each exactly once
     forced = run_cli(*args, "--force", env=env, timeout=90)
     assert forced.returncode == 0, forced.stderr
-    assert "12 ok, 0 skipped (already in output), 0 failed" in forced.stderr
+    assert "12 ok, 0 skipped (already in output: same file, content, model and prompt), 0 failed" in forced.stderr
     lines = complete_lines(out)
     assert sorted(r["source"] for r in lines) == sorted(str(p) for p in docs)
 
@@ -129,13 +129,13 @@ def test_rerun_skips_done_documents_and_redoes_edited_ones(server: FakeOpenAISer
     args = ["extract", str(tmp_path / "docs"), "-o", str(out), *base_args(server, tmp_path)]
     first = run_cli(*args, env=env)
     assert first.returncode == 0, first.stderr  # exit 0: every document succeeded
-    assert "3 ok, 0 skipped (already in output), 0 failed" in first.stderr
+    assert "3 ok, 0 skipped (already in output: same file, content, model and prompt), 0 failed" in first.stderr
     assert first.stdout == ""  # with -o the results go to the file only
 
     docs[1].write_text("The Wagner Group withdrew from Kidal on Friday. Residents confirmed it.\n", encoding="utf-8")
     edited = run_cli(*args, env=env)
     assert edited.returncode == 0, edited.stderr
-    assert "1 ok, 2 skipped (already in output), 0 failed" in edited.stderr
+    assert "1 ok, 2 skipped (already in output: same file, content, model and prompt), 0 failed" in edited.stderr
     # the cost line counts what this run extracted, not what it skipped
     this_run = [line for line in edited.stderr.splitlines() if line.startswith("this run: ")]
     first_run = [line for line in first.stderr.splitlines() if line.startswith("this run: ")]
@@ -165,7 +165,7 @@ def test_a_failing_document_is_isolated_recorded_and_exits_1(server: FakeOpenAIS
     assert record["attempts"] == 2
     assert record["message"].startswith(f"{bad}: ")
     assert record["input_sha256"] == batch_inputs.read_document(str(bad)).sha256
-    assert f"3 ok, 0 skipped (already in output), 1 failed (details in {errors})" in proc.stderr
+    assert f"3 ok, 0 skipped (already in output: same file, content, model and prompt), 1 failed (details in {errors})" in proc.stderr
     assert [line for line in proc.stderr.splitlines() if line.startswith("error:")] == [f"error: {record['message']}"]
 
     # the server recovers: the rerun does only the failed document, and the errors file
@@ -173,7 +173,7 @@ def test_a_failing_document_is_isolated_recorded_and_exits_1(server: FakeOpenAIS
     server.clear_faults()
     rerun = run_cli(*args, env=env)
     assert rerun.returncode == 0, rerun.stderr
-    assert "1 ok, 3 skipped (already in output), 0 failed" in rerun.stderr
+    assert "1 ok, 3 skipped (already in output: same file, content, model and prompt), 0 failed" in rerun.stderr
     assert sorted(r["source"] for r in complete_lines(out)) == sorted(str(p) for p in docs)
     assert complete_lines(errors) == []
 
@@ -328,3 +328,28 @@ def test_compact_keeps_the_newest_line_per_source(tmp_path: Path) -> None:
     assert batch_jsonl.compact_jsonl(path) == 1
     assert complete_lines(path) == [{"source": "b", "v": 1}, {"source": "a", "v": 2}]
     assert batch_jsonl.compact_jsonl(path) == 0
+
+
+def test_resume_is_keyed_on_the_file_its_content_the_model_and_the_prompt(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    """Round 2, item 11: one file typed three ways is one document; another model or prompt
+    set re-extracts it instead of keeping the old result (docs/RELIABILITY.md, Resume)."""
+    (doc,) = write_docs(tmp_path / "d", 1)
+    out = tmp_path / "out.jsonl"
+    env = cli_env(tmp_path / "home")
+
+    def run(path: str, *extra: str):
+        proc = run_cli("extract", path, "-o", str(out), *base_args(server, tmp_path), *extra, env=env, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stderr
+
+    assert "1 ok, 0 skipped" in run("d/doc00.txt")
+    assert "0 ok, 1 skipped" in run(str(doc.resolve()))
+    assert "0 ok, 1 skipped" in run("d/../d/doc00.txt")
+    assert "1 ok, 0 skipped" in run("d/doc00.txt", "--model", "openai/another-model")
+    assert "0 ok, 1 skipped" in run("d/doc00.txt", "--model", "openai/another-model")
+    assert "1 ok, 0 skipped" in run("d/doc00.txt", "--model", "openai/another-model", "--prompt-version", "v3")
+    lines = complete_lines(out)
+    assert len(lines) == 1, "one line per document: the newest result replaced the older"
+    assert lines[0]["meta"]["backend"].startswith("openai:another-model@")
+    assert lines[0]["meta"]["prompt_version"].startswith("v3+")
+    assert lines[0]["meta"]["input_path"] == str(doc.resolve())

@@ -113,6 +113,8 @@ def test_flat_csv_has_one_row_per_record(batch: Path, tmp_path: Path) -> None:
     assert counts == {"actors": 7, "events": 4, "sanctions": 3}
     hts = next(r for r in rows if r["document"] == "aleppo.txt" and r["id"] == "a2")
     assert (hts["name"], hts["kind"], hts["aliases"], hts["grounded"]) == ("Hayat Tahrir al-Sham", "armed_group", "HTS", "true")
+    holdings = next(r for r in rows if r["name"] == "Example Holdings Ltd")
+    assert holdings["checks"] == "target 'Example Holdings Ltd' is not in the text"
     ghost = next(r for r in rows if r["name"] == "Ghost Brigade")
     assert ghost["grounded"] == "false" and ghost["quote"] == "" and ghost["start"] == ""
     battle = next(r for r in rows if r["document"] == "aleppo.txt" and r["id"] == "e1")

@@ -125,8 +125,9 @@ def test_fake_server_runs_as_a_program() -> None:
 
 # ---------------------------------------------------------------------------- transient faults
 TRANSIENT = ["429", "500", "502", "503", "reset", "hang", "truncated_body", "never_ending"]
-# A 200 that is not a completion, and a Retry-After that is not a number: retried, not re-asked.
-HOSTILE = ["error_200", "empty_choices", "non_json", "429_bad_retry"]
+# A 200 that is not a completion (or is over the size bound), and a Retry-After that is not a
+# number: retried, not re-asked.
+HOSTILE = ["error_200", "empty_choices", "non_json", "429_bad_retry", "huge_body", "huge_declared"]
 
 
 @pytest.mark.parametrize("kind", TRANSIENT + HOSTILE)
@@ -167,7 +168,7 @@ def test_transient_faults_through_the_cli(server: FakeOpenAIServer, tmp_path: Pa
     for record in results:
         Extraction.model_validate(record)
         assert record["meta"]["transport_retries"] == 1, (record["source"], record["meta"]["passes"], log)
-    assert "5 ok, 0 skipped (already in output), 0 failed" in proc.stderr
+    assert "5 ok, 0 skipped (already in output: same file, content, model and prompt), 0 failed" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -187,6 +188,8 @@ def test_retry_after_is_honoured(server: FakeOpenAIServer) -> None:
         ("error_200", "the server replied 200 with an error instead of a completion: model overloaded"),
         ("empty_choices", "the server's reply has no choices"),
         ("non_json", "the server's reply is not JSON: '<html>"),
+        ("huge_body", "the server's reply is over 8,388,608 bytes; refused"),
+        ("huge_declared", "the server's reply is over 8,388,608 bytes; refused"),
     ],
 )
 def test_a_persistent_200_that_is_not_a_completion_is_one_clear_line(
@@ -234,7 +237,7 @@ def test_persistent_500_fails_after_bounded_attempts(server: FakeOpenAIServer, t
         assert len(server.completions(name)) <= 3
     error_lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1 and str(doc) in error_lines[0]
-    assert "0 ok, 0 skipped (already in output), 1 failed" in proc.stderr
+    assert "0 ok, 0 skipped (already in output: same file, content, model and prompt), 1 failed" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -67,6 +67,8 @@ def test_highlights_sit_on_each_records_characters(browser: Browser, page: Path)
     assert browser.js("document.querySelector('mark[data-recs^=\"a1 \"]').className") == "t-actor multi"
     # ungrounded records are listed and marked, never highlighted
     assert browser.js("document.querySelector('#rec-a6 .badge').textContent") == "ungrounded"
+    badges = browser.js("[...document.querySelectorAll('#rec-s3 .badge')].map(b => [b.textContent, b.title])")
+    assert badges == [["ungrounded", ""], ["checks failed", "target 'Example Holdings Ltd' is not in the text"]]
     assert browser.js("document.querySelectorAll('mark[data-recs~=\"a6\"], mark[data-recs~=\"s3\"]').length") == 0
     assert "withheld 1 paragraph" in browser.js("document.querySelector('.warnings').textContent")
     assert "test/hand-written · prompt v3+test · 1000+100 tokens" in browser.js("document.querySelector('.meta').textContent")

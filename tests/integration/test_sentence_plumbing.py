@@ -56,7 +56,7 @@ def test_sends_numbered_sentences_and_grounds_by_citation(
     assert "embargoes or rewards: 2. " in sanctions_task
     assert result.events and all(e.evidence.holds_in(WAR) for e in result.events)
     assert result.events[0].evidence.quote == WAR.splitlines()[0]
-    assert result.meta.schema_version == 2 and result.meta.prompt_version.startswith(
+    assert result.meta.schema_version == 3 and result.meta.prompt_version.startswith(
         f"{version}+"
     )
 

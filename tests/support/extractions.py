@@ -72,7 +72,8 @@ def extraction_1(source: str) -> Extraction:
         SanctionFact(id="s2", target="Abu Example", target_id="a4", authority="United States", measure="asset_freeze",
                      status="imposed", evidence=evidence(t, "froze his assets"), grounded=True),
         SanctionFact(id="s3", target="Example Holdings Ltd", authority="United Kingdom", measure="asset_freeze",
-                     status="under_review", program="Syria", evidence=None, grounded=False),
+                     status="under_review", program="Syria", evidence=None, grounded=False,
+                     checks=["target 'Example Holdings Ltd' is not in the text"]),
     ]  # fmt: skip
     meta = _meta(t.encode(), warnings=["withheld 1 paragraph that addresses an AI model"])
     return Extraction(source=source, actors=actors, events=events, sanctions=sanctions, meta=meta)

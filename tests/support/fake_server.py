@@ -27,6 +27,9 @@ fault when the queue has none):
     empty_choices   200 with a completion whose `choices` list is empty
     non_json        200 with an HTML page (a proxy's error page), not JSON
     429_bad_retry   429 with an unparsable `Retry-After: soon-ish`
+    huge_body       a valid completion padded with 9 MiB of JSON whitespace, no Content-Length
+                    (the body ends when the connection closes)
+    huge_declared   the same with its Content-Length declared
 
 Use it from tests:
 
@@ -87,6 +90,8 @@ FAULT_KINDS = (
     "empty_choices",
     "non_json",
     "429_bad_retry",
+    "huge_body",
+    "huge_declared",
 )
 _STATUS_FAULTS = {"400": 400, "401": 401, "429": 429, "500": 500, "502": 502, "503": 503}
 # The pass of a request is read from its schema, never from the prompt's wording: the tool (or
@@ -604,6 +609,22 @@ class FakeOpenAIServer:
             arguments = arguments[: max(1, len(arguments) // 2)]
             finish = "length"
         payload = self._completion(body, tool_name, arguments, finish)
+        if kind in ("huge_body", "huge_declared"):
+            data = json.dumps(payload).encode()[:-1] + b" " * (9 * 1024 * 1024) + b"}"
+            try:
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/json")
+                if kind == "huge_declared":
+                    handler.send_header("Content-Length", str(len(data)))
+                else:
+                    handler.send_header("Connection", "close")
+                handler.end_headers()
+                handler.wfile.write(data)
+                handler.wfile.flush()
+            except OSError:
+                pass
+            handler._drop(reset=False)
+            return
         if kind == "truncated_body":
             data = json.dumps(payload).encode()
             try:
@@ -702,7 +723,7 @@ class FakeOpenAIServer:
         try:
             handler.send_response(200)
             handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(10**9))
+            handler.send_header("Content-Length", str(10**6))  # promises more than it sends, below the body bound
             handler.end_headers()
             handler.wfile.flush()
             deadline = time.monotonic() + self.max_stall

@@ -72,7 +72,7 @@ def test_one_listing_record_becomes_one_fact_per_target_and_measure() -> None:
         f.authority == "United States" and f.evidence.holds_in(TEXT)
         for f in extraction.sanctions
     )
-    assert extraction.meta.schema_version == 2
+    assert extraction.meta.schema_version == 3
 
 
 def _event(sentence: int, fatalities: int | None) -> dict:

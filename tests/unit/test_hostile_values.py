@@ -14,7 +14,8 @@ from extractor.backends.remote.retry import retry_after_seconds
 from extractor.batch.inputs import decode
 from extractor.batch.jsonl import JsonlWriter
 from extractor.errors import InputError
-from extractor.llm.drafts import SanctionDraft, SanctionsAnswer
+from extractor.llm.cited import MAX_CITED_EVENTS, CitedEventsAnswer
+from extractor.llm.drafts import MAX_EVENTS, MAX_SANCTIONS, ActorDraft, EventsAnswer, SanctionDraft, SanctionsAnswer
 from extractor.text.dates import resolve_date
 
 SANCTION = {"quote": "q", "target": "t", "measure": "other", "status": "imposed"}
@@ -82,3 +83,29 @@ def test_utf16_and_utf32_files_with_a_bom_are_decoded_not_called_binary(codec: s
 def test_a_bom_on_bytes_that_do_not_decode_is_a_one_line_error() -> None:
     with pytest.raises(InputError, match="a.txt: starts with a UTF-16 byte-order mark"):
         decode(b"\xff\xfe\x00\xd8", "a.txt")  # BOM + a lone surrogate
+
+
+EVENT = {"quote": "q", "type": "battle", "perpetrators": [], "targets": [], "date_text": None, "country": None,
+         "admin1": None, "location": None, "fatalities": None, "sources": []}  # fmt: skip
+
+
+@pytest.mark.parametrize("answer, records, cap", [
+    (EventsAnswer, "events", MAX_EVENTS), (SanctionsAnswer, "sanctions", MAX_SANCTIONS),
+    (CitedEventsAnswer, "events", MAX_CITED_EVENTS),
+])  # fmt: skip
+def test_a_reply_with_more_records_than_the_cap_is_refused_before_any_is_parsed(answer, records, cap) -> None:
+    item = EVENT if records == "events" else SANCTION
+    if answer is CitedEventsAnswer:
+        item = {"sentence": 1, "type": "battle", "perpetrators": [], "targets": [], "date_text": None,
+                "country": None, "admin1": None, "location": None, "fatalities": None}  # fmt: skip
+    answer.model_validate({records: [item] * cap})  # at the cap: fine
+    with pytest.raises(ValidationError, match=f"1500 items, more than the {cap} allowed") as caught:
+        answer.model_validate({records: [item] * 1500})
+    assert caught.value.error_count() == 1  # refused as a whole: no item was validated
+
+
+def test_an_oversized_string_is_refused() -> None:
+    with pytest.raises(ValidationError, match="more than the 4,000 allowed"):
+        SanctionDraft.model_validate({**SANCTION, "target": "x" * 5_000_000})
+    with pytest.raises(ValidationError, match="aliases: a value of 4,001 characters"):
+        ActorDraft.model_validate({"name": "n", "kind": "other", "aliases": ["a" * 4001]})

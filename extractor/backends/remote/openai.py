@@ -8,14 +8,18 @@ from urllib.parse import urlsplit
 
 import instructor
 import openai
+from openai._constants import DEFAULT_CONNECTION_LIMITS
 
 from extractor.backends.base import Capabilities, GenerationParams
 from extractor.backends.instructor_calls import InstructorBackend, current_call
+from extractor.backends.remote.bounded import BoundedTransport
 from extractor.backends.remote.retry import RetryPolicy, with_retries
 from extractor.errors import BadReply, ConfigError
 from extractor.secrets import redact, redact_url
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+#: connection pool of the HTTP client: openai's own default, which a custom transport must carry
+_LIMITS = DEFAULT_CONNECTION_LIMITS
 OLLAMA_BASE_URL = "http://localhost:11434/v1"
 
 # The instructor mode that actually constrains each server kind:
@@ -52,7 +56,12 @@ def _checked(create: Any) -> Any:
     200 that is not a completion, instead of letting instructor fail on it or re-ask it."""
 
     async def create_checked(*args: Any, **kwargs: Any) -> Any:
-        response = await create(*args, **kwargs)
+        try:
+            response = await create(*args, **kwargs)
+        except openai.APIConnectionError as exc:
+            if isinstance(exc.__cause__, BadReply):  # the body bound (bounded.py), wrapped by openai
+                raise exc.__cause__ from None
+            raise
         problem = bad_reply(response)
         if problem:
             raise BadReply(problem)
@@ -122,7 +131,8 @@ class OpenAIBackend(InstructorBackend):
         if self._patched is None:
             # openai's own retries are off: tenacity below owns transport retries.
             self._client = openai.AsyncOpenAI(
-                api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
+                api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0,
+                http_client=openai.DefaultAsyncHttpxClient(transport=BoundedTransport(limits=_LIMITS), timeout=self.timeout),
             )
             raw_create = with_retries(
                 self._mark_cut_off(_checked(self._client.chat.completions.create)),

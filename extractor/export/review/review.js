@@ -123,6 +123,7 @@
         const row = el("div", { class: "rec r-" + t, "data-key": r.key, id: "rec-" + r.key },
           el("b", { text: `${r.key} ${r.label}` }));
         if (!r.grounded) row.append(el("span", { class: "badge", text: "ungrounded" }));
+        if (r.fields.checks && r.fields.checks.length) row.append(el("span", { class: "badge", text: "checks failed", title: r.fields.checks.join("; ") }));
         else if (!r.highlighted && data.segments) row.append(el("span", { class: "badge", text: "quote not at its offsets" }));
         row.append(el("div", { class: "fields", text: fieldsOf(r) }));
         if (r.quote) row.append(el("q", { text: r.quote }));
