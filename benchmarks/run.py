@@ -24,8 +24,8 @@ from typing import Any
 
 from benchmarks.common import REPO, Context, busy_processes, fmt, loadavg, machine
 
-BENCHMARKS = ("overhead_http", "concurrency", "cache", "tokens", "local", "review_page")
-QUICK_SKIPS = ("local", "review_page")
+BENCHMARKS = ("overhead_http", "concurrency", "cache", "tokens", "local", "review_page", "streaming")
+QUICK_SKIPS = ("local", "review_page", "streaming")
 TITLES = {
     "overhead_http": "Framework overhead: HTTP (zero-latency loopback server)",
     "concurrency": "Concurrency scaling (loopback server, fixed latency)",
@@ -33,6 +33,7 @@ TITLES = {
     "tokens": "Tokens per article, per record type, per prompt version",
     "local": "Embedded model (llama.cpp in-process, 2 cores)",
     "review_page": "Review page at batch size (export --format html, headless Chromium)",
+    "streaming": "Large batches: first output and peak memory at 1k / 10k / 100k inputs (fake server)",
 }
 DOC = REPO / "docs" / "BENCHMARKS.md"
 RESULTS = REPO / "benchmarks" / "results.json"

@@ -35,6 +35,8 @@ class Document:
     #: the resolved path it was read from, printable as `source` is (None for stdin): the
     #: resume key's path
     path: str | None = None
+    #: its own publication date (JSONL input), else the run's --published applies
+    published: str | None = None
 
 
 @dataclass
@@ -60,8 +62,21 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-def discover(paths: Iterable[str], *, follow_symlinks: bool = False) -> tuple[list[str], list[InputProblem]]:
-    """Expand paths (files, directories recursively for *.txt, '-' for stdin).
+def in_shard(relative: str, shard: tuple[int, int] | None) -> bool:
+    """True when a file (its path relative to the root it was found under, or its name when
+    given as a file) belongs to shard I of N (1-based): a hash, so every machine that runs
+    `--shard I/N` on the same corpus takes the same files, and the N shards cover it once."""
+    if shard is None:
+        return True
+    index, count = shard
+    digest = hashlib.sha256(relative.replace(os.sep, "/").encode("utf-8", "surrogateescape")).digest()
+    return int.from_bytes(digest[:8], "big") % count == index - 1
+
+
+def discover(paths: Iterable[str], *, follow_symlinks: bool = False, shard: tuple[int, int] | None = None,
+             pattern: str = "*.txt") -> tuple[list[str], list[InputProblem]]:  # fmt: skip
+    """Expand paths (files, directories recursively for `pattern`, '-' for stdin), keeping
+    only the files of `shard` (see `in_shard`) when one is given.
 
     Inside a directory, a file reached through a symbolic link that leads out of that
     directory is skipped (reported, not read) unless `follow_symlinks`: a link in a corpus
@@ -75,10 +90,12 @@ def discover(paths: Iterable[str], *, follow_symlinks: bool = False) -> tuple[li
             continue
         path, shown = Path(raw), display_name(raw)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*.txt") if p.is_file())
+            files = sorted(p for p in path.rglob(pattern) if p.is_file())
             if not files:
-                problems.append(InputProblem(shown, f"{shown}: directory has no .txt files"))
+                problems.append(InputProblem(shown, f"{shown}: directory has no {pattern[1:]} files"))
             for file in files:
+                if not in_shard(str(file.relative_to(path)), shard):
+                    continue
                 if follow_symlinks or _inside(file, path):
                     found.append(str(file))
                 else:
@@ -88,7 +105,8 @@ def discover(paths: Iterable[str], *, follow_symlinks: bool = False) -> tuple[li
                         skipped=True,
                     ))  # fmt: skip
         elif path.is_file():
-            found.append(str(path))
+            if in_shard(path.name, shard):
+                found.append(str(path))
         elif path.is_symlink() and not path.exists():
             problems.append(InputProblem(shown, f"{shown}: a symbolic link to nothing (or a loop of links)"))
         elif path.exists():
@@ -189,9 +207,15 @@ def read_document(
                     path=None if path == STDIN else display_name(os.path.realpath(path)))
 
 def iter_documents(
-    sources: list[str], *, max_bytes: int, fallback: str | None
+    sources: list[str], *, max_bytes: int, fallback: str | None, input_format: str = "text"
 ) -> Iterator[Document | InputProblem]:
-    """Each source read in turn: a Document, or an InputProblem when it cannot be read."""
+    """Each source read in turn: a Document, or an InputProblem when it cannot be read
+    (`input_format="jsonl"`: every line of each file is a document, `jsonl_inputs`)."""
+    if input_format == "jsonl":
+        from extractor.batch.jsonl_inputs import iter_jsonl_documents
+
+        yield from iter_jsonl_documents(sources, max_bytes=max_bytes)
+        return
     for source in sources:
         try:
             yield read_document(source, max_bytes=max_bytes, fallback=fallback)

@@ -10,7 +10,7 @@ finishes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from extractor.batch import resume
@@ -68,44 +68,58 @@ class Batch:
         *,
         max_bytes: int,
         fallback: str | None,
-    ) -> list[Document]:
-        """Read the inputs: unreadable ones become error lines, finished ones are skipped."""
+        input_format: str = "text",
+        on_progress: Callable[[], None] = lambda: None,
+    ) -> Iterator[Document]:
+        """The documents to extract, read one at a time as the run asks for them (a corpus
+        is never held in memory): unreadable ones become error lines and finished ones are
+        skipped as they are met, each advancing the progress."""
         for problem in problems:
             if problem.skipped:
                 self.counts.passed_over += 1
                 self.on_error(redact(problem.message))
             else:
                 self.fail(problem.source, "InputError", problem.message)
-        documents = []
         backend, prompt = self.extractor.backend.identity, self.extractor.prompts.id
-        for item in iter_documents(sources, max_bytes=max_bytes, fallback=fallback):
+        for item in iter_documents(sources, max_bytes=max_bytes, fallback=fallback, input_format=input_format):
             if isinstance(item, InputProblem):
                 self.fail(item.source, "InputError", item.message)
+                on_progress()
             elif resume.key(item.path or item.source, item.sha256, backend, prompt) in already:
                 self.counts.skipped += 1
+                on_progress()
             else:
-                documents.append(item)
-        return documents
+                yield item
 
     async def run(
         self,
-        documents: list[Document],
+        documents: Iterable[Document],
         *,
         published: str | None,
         concurrency: int | None,
         on_progress: Callable[[], None] = lambda: None,
     ) -> BatchCounts:
-        """Extract `documents`, writing each result or error as it finishes."""
-        by_source = {doc.source: doc for doc in documents}
-        stream = self.extractor.aextract_many([(d.source, d.text, published) for d in documents], concurrency=concurrency)
-        async for source, result in stream:
-            doc = by_source[source]
+        """Extract `documents` (consumed lazily), writing each result or error as it finishes."""
+        # Each document travels under a key of its own: two JSONL lines may share a source.
+        in_flight: dict[str, Document] = {}
+
+        def triples():
+            for number, doc in enumerate(documents):
+                key = f"{number}:{doc.source}"
+                in_flight[key] = doc
+                yield key, doc.text, doc.published or published
+
+        stream = self.extractor.aextract_many(triples(), concurrency=concurrency)
+        async for key, result in stream:
+            doc = in_flight.pop(key)
+            source = doc.source
             on_progress()
             if isinstance(result, BaseException):
                 self.on_exception(result)
                 self.fail(source, type(root_cause(result)).__name__, f"{source}: {first_line(result)}",
                           getattr(result, "attempts", 0), doc.sha256)  # fmt: skip
                 continue
+            result.source = source
             result.meta.input_sha256 = doc.sha256
             result.meta.input_encoding = doc.encoding
             result.meta.input_path = doc.path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -20,8 +21,20 @@ from extractor.cli.common import (
 from extractor.errors import ConfigError, OutputBusy, OutputError, first_line
 
 
+InputFormatOpt = Annotated[
+    str,
+    typer.Option("--input-format", help="text (files, directories of *.txt) | jsonl (one document a line: "
+                 "text, optional id, source, url, published)."),
+]
+ShardOpt = Annotated[
+    Optional[str],
+    typer.Option("--shard", metavar="I/N", help="Process shard I of N (1-based; files chosen by a hash of their path "
+                 "inside the input directory), so N processes or machines split a corpus without coordination."),
+]
+
+
 def extract(
-    paths: Annotated[list[str], typer.Argument(help="Files, directories (recursively *.txt) or - for stdin.")],
+    paths: Annotated[list[str], typer.Argument(help="Files, directories (recursively *.txt; *.jsonl with --input-format jsonl) or - for stdin.")],
     model: ModelOpt = "local",
     base_url: BaseUrlOpt = None,
     mode: ModeOpt = None,
@@ -63,6 +76,8 @@ def extract(
     follow_symlinks: Annotated[
         bool, typer.Option("--follow-symlinks", help="Read files reached through symbolic links that lead out of an input directory.")
     ] = False,
+    input_format: InputFormatOpt = "text",
+    shard: ShardOpt = None,
     price_in: PriceInOpt = None,
     price_out: PriceOutOpt = None,
     debug: DebugOpt = False,
@@ -74,7 +89,8 @@ def extract(
         _extract(
             paths, output=output, errors=errors, pretty=pretty, published=published, force=force,
             concurrency=concurrency, max_bytes=max_bytes, encoding_fallback=encoding_fallback, debug=debug,
-            follow_symlinks=follow_symlinks, prices=prices_from(price_in, price_out),
+            follow_symlinks=follow_symlinks, prices=prices_from(price_in, price_out), shard=_parse_shard(shard),
+            input_format=_checked_format(input_format),
             config_options=dict(
                 model=model, base_url=base_url, mode=mode, no_cache=no_cache, cache_dir=cache_dir, replay=replay,
                 keep_instructions=keep_instructions, prompt_version=prompt_version, timeout=timeout,
@@ -121,7 +137,7 @@ def _check_outputs(output: Path | None, errors_path: Path | None, read_from: set
 def _extract(
     paths: list[str], *, output: Path | None, errors: Path | None, pretty: bool, published: str | None, force: bool,
     concurrency: int | None, max_bytes: int, encoding_fallback: str, debug: bool, config_options: dict,
-    follow_symlinks: bool = False, prices=None,
+    follow_symlinks: bool = False, prices=None, shard: tuple[int, int] | None = None, input_format: str = "text",
 ) -> None:
     from extractor.batch import inputs, resume
     from extractor.batch.run import Batch
@@ -130,7 +146,8 @@ def _extract(
     config = build_config(**config_options)
     errors_path = errors or (output.with_name(output.name + ".errors.jsonl") if output else None)
 
-    sources, problems = inputs.discover(paths, follow_symlinks=follow_symlinks)
+    sources, problems = inputs.discover(paths, follow_symlinks=follow_symlinks, shard=shard,
+                                        pattern="*.jsonl" if input_format == "jsonl" else "*.txt")
     if not sources and problems and all(p.source != inputs.STDIN and not p.skipped for p in problems):
         for problem in problems:
             say_error(problem.message)
@@ -173,12 +190,12 @@ def _extract(
     )
     stopped: OutputError | None = None
     try:
-        documents = batch.select(sources, problems, already, max_bytes=max_bytes, fallback=fallback)
-        if documents:
-            try:
-                asyncio.run(_run_with_progress(batch, documents, published, concurrency, show=len(documents) > 1 and not debug))
-            except OutputError as exc:  # disk full, device gone: stop, keep what is written, say so
-                stopped = exc
+        selection = dict(sources=sources, problems=problems, already=already, max_bytes=max_bytes, fallback=fallback,
+                         input_format=input_format)
+        try:
+            asyncio.run(_run_with_progress(batch, selection, published, concurrency, show=len(sources) > 1 and not debug))
+        except OutputError as exc:  # disk full, device gone: stop, keep what is written, say so
+            stopped = exc
         if stopped is None:
             out.compact()  # --force / edited files: keep the newest line per source (still locked)
     finally:
@@ -205,6 +222,23 @@ def _print_summary(counts, errors_path: Path | None, cost_line: str | None) -> N
         err.print(f"this run: {cost_line}", highlight=False, soft_wrap=True, markup=False)
 
 
+def _checked_format(value: str) -> str:
+    """`--input-format`: text or jsonl; exit 2 otherwise."""
+    if value not in ("text", "jsonl"):
+        fail_usage(f"--input-format {value!r}: expected text or jsonl")
+    return value
+
+
+def _parse_shard(value: str | None) -> tuple[int, int] | None:
+    """`--shard I/N` as (I, N); exit 2 unless 1 <= I <= N."""
+    if value is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        fail_usage(f"--shard {value!r}: expected I/N with 1 <= I <= N (e.g. 2/8)")
+    return int(match[1]), int(match[2])
+
+
 def _checked_options(published: str | None, encoding_fallback: str) -> str | None:
     """Exit 2 on a bad --published or --encoding-fallback; return the fallback codec."""
     from extractor.batch import inputs
@@ -220,12 +254,14 @@ def _checked_options(published: str | None, encoding_fallback: str) -> str | Non
         fail_usage(str(exc))
 
 
-async def _run_with_progress(batch, documents, published, concurrency, *, show: bool) -> None:
+async def _run_with_progress(batch, selection: dict, published, concurrency, *, show: bool) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, disable=not show, transient=False,
     ) as progress:
-        task = progress.add_task("extracting", total=len(documents))
-        await batch.run(documents, published=published, concurrency=concurrency, on_progress=lambda: progress.advance(task))
+        task = progress.add_task("extracting", total=len(selection["sources"]))
+        advance = lambda: progress.advance(task)  # noqa: E731
+        documents = batch.select(**selection, on_progress=advance)
+        await batch.run(documents, published=published, concurrency=concurrency, on_progress=advance)

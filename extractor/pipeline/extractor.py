@@ -9,6 +9,7 @@ backends only through `extractor.backends` (the protocol and the factory).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 import time
@@ -152,6 +153,9 @@ class Extractor:
     ) -> AsyncIterator[tuple[str, Extraction | BaseException]]:
         """Extract (source, text, published) triples concurrently; yield (source, result) as each finishes.
 
+        The iterable is consumed lazily (a generator that reads files as it goes keeps memory
+        constant over any corpus size).
+
         `concurrency` caps the model requests in flight (default: the backend's, 8 for HTTP
         servers, 1 for the in-process model) and also the documents in flight, so a server
         with N slots never sees more than N requests from one batch, however many passes and
@@ -165,25 +169,36 @@ class Extractor:
             # article from the backend's prompt cache and re-evaluate it
             # (benchmarks/tokens.py measures the cost).
             limit = 1
-        documents_in_flight = asyncio.Semaphore(limit)
+        calls = asyncio.Semaphore(limit)
 
         async def one(source: str, text: str, published: str | None) -> tuple[str, Extraction | BaseException]:
-            async with documents_in_flight:
-                try:
-                    return source, await self.aextract(text, source=source, published=published)
-                except Exception as exc:  # noqa: BLE001 - isolated per document by design
-                    return source, exc
+            try:
+                return source, await self.aextract(text, source=source, published=published)
+            except Exception as exc:  # noqa: BLE001 - isolated per document by design
+                return source, exc
 
-        token = BATCH_CALLS.set(asyncio.Semaphore(limit))
+        def start(document: tuple[str, str, str | None]) -> asyncio.Future:
+            token = BATCH_CALLS.set(calls)  # the task copies the context: every call shares the cap
+            try:
+                return asyncio.ensure_future(one(*document))
+            finally:
+                BATCH_CALLS.reset(token)
+
+        # Documents are taken from the iterable only as slots free up, so a corpus streams
+        # through in constant memory: at most `limit` documents are read and in flight.
+        upcoming = iter(documents)
+        in_flight: set[asyncio.Future] = set()
         try:
-            tasks = [asyncio.ensure_future(one(*doc)) for doc in documents]
+            while True:
+                for document in itertools.islice(upcoming, limit - len(in_flight)):
+                    in_flight.add(start(document))
+                if not in_flight:
+                    return
+                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for finished in done:
+                    yield finished.result()
         finally:
-            BATCH_CALLS.reset(token)
-        try:
-            for finished in asyncio.as_completed(tasks):
-                yield await finished
-        finally:
-            for task in tasks:
+            for task in in_flight:
                 task.cancel()
 
     async def aclose(self) -> None:

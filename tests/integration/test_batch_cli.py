@@ -353,3 +353,54 @@ def test_resume_is_keyed_on_the_file_its_content_the_model_and_the_prompt(server
     assert lines[0]["meta"]["backend"].startswith("openai:another-model@")
     assert lines[0]["meta"]["prompt_version"].startswith("v3+")
     assert lines[0]["meta"]["input_path"] == str(doc.resolve())
+
+
+def test_shards_split_a_corpus_exactly_once_wherever_it_lies(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    """--shard I/N: N runs cover every file exactly once; the choice depends on the path inside
+    the input directory only, so a copy of the corpus elsewhere splits the same way."""
+    write_docs(tmp_path / "corpus" / "sub", 12)
+    taken: list[set[str]] = []
+    for index in (1, 2, 3):
+        out = tmp_path / f"shard{index}.jsonl"
+        proc = run_cli("extract", str(tmp_path / "corpus"), "-o", str(out), "--shard", f"{index}/3",
+                       *base_args(server, tmp_path), env=cli_env(tmp_path / "home"))  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        taken.append({Path(r["source"]).name for r in complete_lines(out)})
+    assert sum(len(t) for t in taken) == 12 and set.union(*taken) == {f"doc{n:02d}.txt" for n in range(12)}
+    assert all(taken), "a hash spreads 12 files over 3 shards"
+    copy = tmp_path / "elsewhere" / "corpus-copy"
+    (copy / "sub").mkdir(parents=True)
+    for doc in (tmp_path / "corpus" / "sub").iterdir():
+        (copy / "sub" / doc.name).write_bytes(doc.read_bytes())
+    out = tmp_path / "copy2.jsonl"
+    proc = run_cli("extract", str(copy), "-o", str(out), "--shard", "2/3", *base_args(server, tmp_path), env=cli_env(tmp_path / "home"))
+    assert proc.returncode == 0, proc.stderr
+    assert {Path(r["source"]).name for r in complete_lines(out)} == taken[1]
+    bad = run_cli("extract", str(copy), "--shard", "4/3", *base_args(server, tmp_path), env=cli_env(tmp_path / "home"))
+    assert bad.returncode == 2 and "--shard '4/3': expected I/N" in bad.stderr
+
+
+def test_jsonl_input_carries_each_documents_own_date_and_resumes(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    docs = tmp_path / "docs.jsonl"
+    lines = [
+        {"id": "a1", "url": "https://example.org/a1", "published": "2024-05-06",
+         "text": "Soldiers of the Malian Army clashed with the Wagner Group near Gao on Monday."},
+        {"text": ""},
+        {"id": 7, "published": "06/05/2024", "text": "Protesters marched in Bamako on Friday."},
+        {"id": 8, "text": "Protesters of the Teachers Union marched in Bamako on Friday."},
+    ]  # fmt: skip
+    docs.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    args = ["extract", str(docs), "--input-format", "jsonl", "--published", "2024-01-01", "-o", str(out),
+            *base_args(server, tmp_path)]  # fmt: skip
+    first = run_cli(*args, env=cli_env(tmp_path / "home"))
+    assert first.returncode == 1, first.stderr
+    assert f"error: {docs}:2: no 'text' (a non-empty string)" in first.stderr
+    assert f"error: {docs}:3: 'published' '06/05/2024' is not a YYYY-MM-DD date" in first.stderr
+    assert "2 ok, 0 skipped" in first.stderr
+    by_source = {r["source"]: r for r in complete_lines(out)}
+    assert by_source["https://example.org/a1"]["meta"]["published"] == "2024-05-06"  # its own date
+    assert by_source["8"]["meta"]["published"] == "2024-01-01"  # the run's date fills in
+    assert by_source["8"]["meta"]["input_path"] == f"{docs.resolve()}#8"
+    again = run_cli(*args, env=cli_env(tmp_path / "home"))
+    assert "0 ok, 2 skipped" in again.stderr

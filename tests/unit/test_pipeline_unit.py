@@ -557,3 +557,30 @@ def test_extract_many_isolates_failures() -> None:
             extractor.cache.close()
     assert isinstance(results["good"], Extraction)
     assert isinstance(results["empty"], ValueError)
+
+
+def test_extract_many_reads_documents_only_as_slots_free_up() -> None:
+    """A corpus streams: with N in flight, no more than N documents have been taken from the
+    iterable when the first result comes out, and every one comes out exactly once."""
+    import asyncio
+
+    pulled: list[int] = []
+
+    def corpus():
+        for n in range(10):
+            pulled.append(n)
+            yield (f"doc{n}", ARTICLE.replace("Saraqib", f"Saraqib {n}"), None)
+
+    async def run(extractor: Extractor) -> tuple[int, list[str]]:
+        taken_at_first = None
+        seen = []
+        async for source, result in extractor.aextract_many(corpus(), concurrency=2):
+            assert not isinstance(result, BaseException), result
+            taken_at_first = len(pulled) if taken_at_first is None else taken_at_first
+            seen.append(source)
+        return taken_at_first, seen
+
+    with make(FakeBackend()) as extractor:
+        taken_at_first, seen = asyncio.run(run(extractor))
+    assert taken_at_first <= 2
+    assert sorted(seen) == [f"doc{n}" for n in range(10)]
