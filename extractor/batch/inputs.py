@@ -73,6 +73,12 @@ def in_shard(relative: str, shard: tuple[int, int] | None) -> bool:
     return int.from_bytes(digest[:8], "big") % count == index - 1
 
 
+def resolved(path: str) -> str:
+    """The path a source names, resolved (symlinks, `..`, from the current directory) and
+    printable as `source` is; stdin stays `-`. The resume key's path."""
+    return path if path == STDIN else display_name(os.path.realpath(path))
+
+
 def discover(paths: Iterable[str], *, follow_symlinks: bool = False, shard: tuple[int, int] | None = None,
              pattern: str = "*.txt") -> tuple[list[str], list[InputProblem]]:  # fmt: skip
     """Expand paths (files, directories recursively for `pattern`, '-' for stdin), keeping
@@ -204,7 +210,7 @@ def read_document(
     if not text.strip():
         raise InputError(f"{source}: empty or whitespace-only")
     return Document(source=source, text=text, sha256=hashlib.sha256(data).hexdigest(), encoding=encoding,
-                    path=None if path == STDIN else display_name(os.path.realpath(path)))
+                    path=None if path == STDIN else resolved(path))
 
 def iter_documents(
     sources: list[str], *, max_bytes: int, fallback: str | None, input_format: str = "text"

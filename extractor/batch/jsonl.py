@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
+from extractor.batch.resume import document_of
 from extractor.errors import ConfigError, OutputBusy, OutputError
 
 
@@ -100,8 +101,6 @@ def compact_jsonl(path: Path) -> int:
 
 
 def _document_of(line: str) -> str | None:
-    from extractor.batch.resume import document_of
-
     try:
         record = json.loads(line)
     except ValueError:

@@ -14,11 +14,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import sys
 from collections.abc import Iterator
 
-from extractor.batch.inputs import STDIN, Document, InputProblem, display_name
+from extractor.batch.inputs import STDIN, Document, InputProblem, display_name, resolved
 from extractor.text.dates import parse_published
 
 
@@ -53,7 +52,7 @@ def iter_jsonl_documents(paths: list[str], *, max_bytes: int) -> Iterator[Docume
         except OSError as exc:
             yield InputProblem(where, f"{where}: cannot read ({exc.strerror or exc})")
             continue
-        resume_path = STDIN if path == STDIN else display_name(os.path.realpath(path))
+        resume_path = resolved(path)
         with handle:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():

@@ -11,18 +11,11 @@ resumes from our JSONL uses this key (docs/RELIABILITY.md, "Resume").
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from extractor.batch.inputs import STDIN
+from extractor.batch.inputs import resolved
 
 Key = tuple[str, str, str, str]
-
-
-def resolved(source: str) -> str:
-    """The path a source names, resolved (symlinks, `..`, relative to the current directory);
-    stdin stays `-`."""
-    return source if source == STDIN else os.path.realpath(source)
 
 
 def key(path: str, sha256: str, backend: str, prompt: str) -> Key:

@@ -113,7 +113,7 @@ def _export(input_path: Path, format: Format, output: str, texts_root: Path | No
                 continue
             writer.add(item.extraction)
             summary.add(item.extraction)
-        writer.close(bad_lines=bad)
+        writer.close(bad_lines=bad, summary=summary)
     where = "stdout" if output == "-" else output
     skipped = f", {bad} malformed line{'s' if bad != 1 else ''} skipped" if bad else ""
     err.print(f"exported {format.value} to {where}{skipped}: {summary.line(prices=prices)}", highlight=False,

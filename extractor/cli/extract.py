@@ -7,6 +7,7 @@ import os
 import re
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -21,8 +22,15 @@ from extractor.cli.common import (
 from extractor.errors import ConfigError, OutputBusy, OutputError, first_line
 
 
+class InputFormat(StrEnum):
+    """`--input-format`: files of text, or JSON lines of documents."""
+
+    text = "text"
+    jsonl = "jsonl"
+
+
 InputFormatOpt = Annotated[
-    str,
+    InputFormat,
     typer.Option("--input-format", help="text (files, directories of *.txt) | jsonl (one document a line: "
                  "text, optional id, source, url, published)."),
 ]
@@ -76,7 +84,7 @@ def extract(
     follow_symlinks: Annotated[
         bool, typer.Option("--follow-symlinks", help="Read files reached through symbolic links that lead out of an input directory.")
     ] = False,
-    input_format: InputFormatOpt = "text",
+    input_format: InputFormatOpt = InputFormat.text,
     shard: ShardOpt = None,
     price_in: PriceInOpt = None,
     price_out: PriceOutOpt = None,
@@ -90,7 +98,7 @@ def extract(
             paths, output=output, errors=errors, pretty=pretty, published=published, force=force,
             concurrency=concurrency, max_bytes=max_bytes, encoding_fallback=encoding_fallback, debug=debug,
             follow_symlinks=follow_symlinks, prices=prices_from(price_in, price_out), shard=_parse_shard(shard),
-            input_format=_checked_format(input_format),
+            input_format=input_format.value,
             config_options=dict(
                 model=model, base_url=base_url, mode=mode, no_cache=no_cache, cache_dir=cache_dir, replay=replay,
                 keep_instructions=keep_instructions, prompt_version=prompt_version, timeout=timeout,
@@ -193,11 +201,12 @@ def _extract(
         selection = dict(sources=sources, problems=problems, already=already, max_bytes=max_bytes, fallback=fallback,
                          input_format=input_format)
         try:
-            asyncio.run(_run_with_progress(batch, selection, published, concurrency, show=len(sources) > 1 and not debug))
+            show = (len(sources) > 1 or input_format == "jsonl") and not debug
+            asyncio.run(_run_with_progress(batch, selection, published, concurrency, show=show))
         except OutputError as exc:  # disk full, device gone: stop, keep what is written, say so
             stopped = exc
         if stopped is None:
-            out.compact()  # --force / edited files: keep the newest line per source (still locked)
+            out.compact()  # --force, edited files, another model: the newest line per document (still locked)
     finally:
         out.close()
         if error_sink:
@@ -220,13 +229,6 @@ def _print_summary(counts, errors_path: Path | None, cost_line: str | None) -> N
     err.print(summary, highlight=False, soft_wrap=True, markup=False)
     if cost_line:
         err.print(f"this run: {cost_line}", highlight=False, soft_wrap=True, markup=False)
-
-
-def _checked_format(value: str) -> str:
-    """`--input-format`: text or jsonl; exit 2 otherwise."""
-    if value not in ("text", "jsonl"):
-        fail_usage(f"--input-format {value!r}: expected text or jsonl")
-    return value
 
 
 def _parse_shard(value: str | None) -> tuple[int, int] | None:
@@ -261,7 +263,9 @@ async def _run_with_progress(batch, selection: dict, published, concurrency, *, 
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, disable=not show, transient=False,
     ) as progress:
-        task = progress.add_task("extracting", total=len(selection["sources"]))
+        # a JSONL file holds an unknown number of documents: no total then
+        total = len(selection["sources"]) if selection["input_format"] == "text" else None
+        task = progress.add_task("extracting", total=total)
         advance = lambda: progress.advance(task)  # noqa: E731
         documents = batch.select(**selection, on_progress=advance)
         await batch.run(documents, published=published, concurrency=concurrency, on_progress=advance)

@@ -149,5 +149,5 @@ class AcledWriter:
         """Write the document's events as rows."""
         self._csv.writerows(rows(extraction))
 
-    def close(self, *, bad_lines: int = 0) -> None:
+    def close(self, *, bad_lines: int = 0, summary=None) -> None:
         """Nothing is held back: every row is already written."""

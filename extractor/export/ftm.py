@@ -157,7 +157,7 @@ class FtmWriter:
         for fact in extraction.sanctions:
             self._emit(self._sanction(fact, doc.id, actors, by_name))
 
-    def close(self, *, bad_lines: int = 0) -> None:
+    def close(self, *, bad_lines: int = 0, summary=None) -> None:
         """Emit the actors, each merged over every document that named it."""
         for entity_id in self._order:
             self._emit(self._actors[entity_id])

@@ -42,14 +42,13 @@ def segments(text: str, spans: list[tuple[int, int, str]]) -> list[list]:
     return out
 
 
-def _record(kind: str, record: Record, label: str, names: list[str], text: str | None, **extra) -> dict:
+def _record(kind: str, record: Record, label: str, names: list[str], highlighted: set[str], **extra) -> dict:
     evidence = record.evidence
     fields = record.model_dump(mode="json", exclude={"id", "evidence", "grounded"})
     return {
         "key": record.id, "type": kind, "label": label, "fields": fields,
         "quote": evidence.quote if evidence else None, "grounded": record.grounded,
-        "highlighted": bool(text is not None and evidence is not None and evidence.holds_in(text)),
-        "actors": names, **extra,
+        "highlighted": record.id in highlighted, "actors": names, **extra,
     }  # fmt: skip
 
 
@@ -63,18 +62,19 @@ def document_data(extraction: Extraction, text: str | None, text_problem: str | 
     def named(names: list[str]) -> list[str]:
         return [canonical.get(n.casefold(), n) for n in names]
 
-    records = [_record("actor", a, f"{a.name} ({a.kind.value})", [a.name], text) for a in extraction.actors]
-    for e in extraction.events:
-        place = ", ".join(x for x in (e.location, e.admin1, e.country) if x)
-        label = e.type.value + (f" · {place}" if place else "") + (f" · {e.date}" if e.date else "")
-        records.append(_record("event", e, label, named(e.perpetrators + e.targets), text, event_type=e.type.value))
-    for s in extraction.sanctions:
-        label = f"{s.target} ← {s.measure.value} ({s.authority or s.authority_text or 'authority unknown'}, {s.status.value})"
-        records.append(_record("sanction", s, label, named([s.target]), text))
     spans = [
         (r.evidence.start, r.evidence.end, r.id)
         for r in extraction.records() if text is not None and r.evidence is not None and r.evidence.holds_in(text)
     ]  # fmt: skip
+    shown = {key for _, _, key in spans}
+    records = [_record("actor", a, f"{a.name} ({a.kind.value})", [a.name], shown) for a in extraction.actors]
+    for e in extraction.events:
+        place = ", ".join(x for x in (e.location, e.admin1, e.country) if x)
+        label = e.type.value + (f" · {place}" if place else "") + (f" · {e.date}" if e.date else "")
+        records.append(_record("event", e, label, named(e.perpetrators + e.targets), shown, event_type=e.type.value))
+    for s in extraction.sanctions:
+        label = f"{s.target} ← {s.measure.value} ({s.authority or s.authority_text or 'authority unknown'}, {s.status.value})"
+        records.append(_record("sanction", s, label, named([s.target]), shown))
     meta = extraction.meta
     return {
         "source": extraction.source or "input",
@@ -97,7 +97,6 @@ class HtmlWriter:
         self._root = texts_root
         self._prices = prices
         self._index: list[dict] = []
-        self.summary = Summary()
         page = (_ASSETS / "page.html").read_text(encoding="utf-8")
         css = (_ASSETS / "review.css").read_text(encoding="utf-8")
         out.write(page.replace("/*CSS*/", css))
@@ -107,7 +106,6 @@ class HtmlWriter:
         source = source_text(extraction, self._root)
         number = len(self._index)
         self._out.write(_json_block(f"doc-{number}", document_data(extraction, source.text, source.problem)))
-        self.summary.add(extraction)
         self._index.append({
             "source": extraction.source or "input",
             "counts": {"actors": len(extraction.actors), "events": len(extraction.events), "sanctions": len(extraction.sanctions)},
@@ -115,10 +113,10 @@ class HtmlWriter:
             "flagged": sum(1 for r in extraction.records() if not r.grounded or r.checks),
         })  # fmt: skip
 
-    def close(self, *, bad_lines: int = 0) -> None:
-        """Write the index, the summary and the page's script."""
+    def close(self, *, bad_lines: int = 0, summary: Summary | None = None) -> None:
+        """Write the index, the export's summary (its header) and the page's script."""
         index = {
-            "documents": self._index, "summary": self.summary.as_dict(prices=self._prices),
+            "documents": self._index, "summary": (summary or Summary()).as_dict(prices=self._prices),
             "event_types": [t.value for t in EventType], "bad_lines": bad_lines,
         }  # fmt: skip
         self._out.write(_json_block("index", index))

@@ -77,5 +77,5 @@ class TableWriter:
         """Write the document's records as rows."""
         self._csv.writerows(rows(extraction))
 
-    def close(self, *, bad_lines: int = 0) -> None:
+    def close(self, *, bad_lines: int = 0, summary=None) -> None:
         """Nothing is held back: every row is already written."""

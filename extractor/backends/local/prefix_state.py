@@ -74,9 +74,7 @@ def save(llama: Any, path: Path, system: str) -> int:
     # The whole shared prefix: `batching` starts a batch at its end in every prompt, so the
     # next process evaluates the rest exactly as a fresh context does.
     n = system_prefix_tokens(llama, evaluated, system)
-    if n < llama.n_batch:
-        n = 0
-    if n <= 0:
+    if n < llama.n_batch:  # nothing, or too little to gain
         return 0
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tokens = (llama_cpp.llama_token * n)(*evaluated[:n])

@@ -18,8 +18,6 @@ from extractor.errors import BadReply, ConfigError
 from extractor.secrets import redact, redact_url
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
-#: connection pool of the HTTP client: openai's own default, which a custom transport must carry
-_LIMITS = DEFAULT_CONNECTION_LIMITS
 OLLAMA_BASE_URL = "http://localhost:11434/v1"
 
 # The instructor mode that actually constrains each server kind:
@@ -132,7 +130,10 @@ class OpenAIBackend(InstructorBackend):
             # openai's own retries are off: tenacity below owns transport retries.
             self._client = openai.AsyncOpenAI(
                 api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0,
-                http_client=openai.DefaultAsyncHttpxClient(transport=BoundedTransport(limits=_LIMITS), timeout=self.timeout),
+                # openai's own pool limits: a custom transport does not inherit the client's
+                http_client=openai.DefaultAsyncHttpxClient(
+                    transport=BoundedTransport(limits=DEFAULT_CONNECTION_LIMITS), timeout=self.timeout
+                ),
             )
             raw_create = with_retries(
                 self._mark_cut_off(_checked(self._client.chat.completions.create)),
