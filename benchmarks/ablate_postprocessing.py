@@ -6,6 +6,7 @@ can be measured on the *same* real model outputs: fill a cache with
 `extractor eval --cache-dir DIR`, then
 
     python -m benchmarks.ablate_postprocessing --cache-dir DIR [--fixtures evals] [--cases-file evals/ci-cases.txt]
+        [--prompt-version V]
 
 Every variant runs in replay mode: a pass missing from the cache fails its case instead of
 calling the model. Each variant is compared with "as shipped" on the same outputs
@@ -30,6 +31,7 @@ VARIANTS = {
     "as shipped": {},
     "without consistency checks (extractor/postprocess/consistency.py)": {"consistency_checks": False},
     "without authority canonicalisation": {"canonical_authorities": False},
+    "without method types and background (extractor/postprocess/event_types.py)": {"method_types": False},
     "without both": {"consistency_checks": False, "canonical_authorities": False},
     "without participants-as-actors": {"participants_as_actors": False},
     "ungrounded flagged instead of dropped": {"ungrounded": "flag"},
@@ -40,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache-dir", required=True)
     parser.add_argument("--fixtures", default="evals")
+    parser.add_argument("--prompt-version", help="the prompt set whose answers the cache holds (default: prompts/CURRENT)")
     parser.add_argument("--cases-file", help="only the case ids listed in this file (e.g. evals/ci-cases.txt)")
     parser.add_argument("--json", help="write the table as JSON here")
     parser.add_argument("--reports", help="write each variant's eval report (JSON) into this directory")
@@ -49,7 +52,7 @@ def main() -> None:
     rows = []
     shipped = None
     for number, (name, options) in enumerate(VARIANTS.items()):
-        with Extractor(cache_dir=args.cache_dir, replay=True, **options) as extractor:
+        with Extractor(cache_dir=args.cache_dir, replay=True, prompt_version=args.prompt_version, **options) as extractor:
             report = run_eval(extractor, cases, console=Console(stderr=True, quiet=True))
         shipped = shipped or report
         versus = compare(shipped, report)

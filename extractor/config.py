@@ -54,6 +54,9 @@ class ExtractorConfig:
     #: drop events whose quote says nothing of their type, add the measures a sanctions quote
     #: states (postprocess.consistency)
     consistency_checks: bool = True
+    #: a violent event's type follows the method its sentence states, and events that their
+    #: sentence dates two or more years back are dropped (postprocess.event_types)
+    method_types: bool = True
     #: sanctions authority = its jurisdiction ("U.S. Treasury" -> "United States"); the
     #: article's wording stays in authority_text (postprocess.authorities)
     canonical_authorities: bool = True

@@ -3,7 +3,8 @@
 Every draft item is grounded against the full text (exact span stored), ungrounded ones are
 dropped or flagged, actor mentions are resolved into entities, participants the actors pass
 missed are added, references are rewritten to actor ids, dates are resolved against the
-publication date, the consistency checks run, and last every record's values are checked
+publication date, violent events are typed by their sentence's method and background ones
+dropped, the consistency checks run (those lexical rules only on English text), and last every record's values are checked
 against the text (`checks`).
 """
 
@@ -19,11 +20,13 @@ from extractor.postprocess.actors import find_entity, resolve_actors
 from extractor.postprocess.authorities import canonical_authority
 from extractor.postprocess.checks import check_values
 from extractor.postprocess.consistency import check_events, complete_measures
+from extractor.postprocess.event_types import apply_method_and_newness
 from extractor.postprocess.participants import add_participants
 from extractor.records import PASS_BY_NAME, RECORD_TYPES
 from extractor.schemas import Actor, Event, Evidence, Extraction, Meta, PassStat, SanctionFact
 from extractor.text.chunking import Chunk
-from extractor.text.dates import resolve_date
+from extractor.text.dates import parse_published, resolve_date
+from extractor.text.language import is_english
 from extractor.text.names import normalise, same_spelling
 
 
@@ -44,6 +47,7 @@ class AssemblyOptions:
     ungrounded: Ungrounded = "drop"
     participants_as_actors: bool = True
     consistency_checks: bool = True
+    method_types: bool = True
     canonical_authorities: bool = True
 
 
@@ -86,7 +90,12 @@ def assemble(text: str, outputs: list[PassOutput], meta: Meta, published: str | 
         add_participants(text, drafts["events"], drafts["sanctions"], entities, actors)
     events = _events(drafts["events"], entities, actors, published)
     sanctions = _sanctions(drafts["sanctions"], entities, actors, options.canonical_authorities)
-    if options.consistency_checks:
+    # The lexical rules read English words: on another language they step aside.
+    english = is_english(text)
+    if options.method_types and english:
+        events, notes = apply_method_and_newness(events, parse_published(published))
+        meta.warnings += notes
+    if options.consistency_checks and english:
         events, notes = check_events(events)
         sanctions, added = complete_measures(sanctions)
         meta.warnings += notes + ([f"added {added} measure(s) that a sanctions quote states"] if added else [])

@@ -78,6 +78,7 @@ class Extractor:
             ungrounded=config.ungrounded,
             participants_as_actors=config.participants_as_actors,
             consistency_checks=config.consistency_checks,
+            method_types=config.method_types,
             canonical_authorities=config.canonical_authorities,
         )
         self._loop: asyncio.AbstractEventLoop | None = None

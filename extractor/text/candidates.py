@@ -5,8 +5,8 @@ events in an article that reports none tends to invent one. So before a pass run
 vocabulary test picks its candidate sentences: incident words or casualty counts for
 events, sanctions words for sanctions. A pass with no candidate sentence makes no call, and
 a task template may name the candidates' numbers (v3's sanctions task does). The words are
-general English news vocabulary (no word of any eval article's wording); a text that does
-not look like English is never gated (every sentence is a candidate), because these lists
+general English news vocabulary (no word of any eval article's wording); a text that
+`text.language` does not judge English is never gated (every sentence is a candidate), because these lists
 cannot judge it.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from extractor.text.language import is_english
 from extractor.text.sentences import sentence_spans
 
 _INCIDENT = re.compile(
@@ -35,27 +36,14 @@ _SANCTIONS = re.compile(
     r"terrorist\s+organi[sz]ation|ofac|sdn|sdgt|fto)\b",
     re.IGNORECASE,
 )
-_ENGLISH = re.compile(
-    r"\b(?:the|and|of|to|in|said|was|were|on|for|that|with|by|from|is|has|had)\b",
-    re.IGNORECASE,
-)
-#: share of words that must be common English function words before the lists judge a text
-MIN_ENGLISH_SHARE = 0.12
-
 VOCABULARY = {"events": _INCIDENT, "sanctions": _SANCTIONS}
-
-
-def looks_english(text: str) -> bool:
-    """True when enough of the words are common English function words for the lists to apply."""
-    words = re.findall(r"\w+", text)
-    return bool(words) and len(_ENGLISH.findall(text)) / len(words) >= MIN_ENGLISH_SHARE
 
 
 def candidate_sentences(pass_name: str, text: str) -> list[int] | None:
     """1-based numbers of the sentences of `text` the pass should read, or None when the pass
     is not gated (no list for it, or a text the English lists cannot judge)."""
     vocabulary = VOCABULARY.get(pass_name)
-    if vocabulary is None or not looks_english(text):
+    if vocabulary is None or not is_english(text):
         return None
     return [
         n

@@ -1,6 +1,7 @@
 """Candidate selection (v3 gating): vocabulary per pass, and only for English text."""
 
-from extractor.text.candidates import candidate_sentences, looks_english
+from extractor.text.candidates import candidate_sentences
+from extractor.text.language import is_english
 
 ARTICLE = (
     "The central bank kept its policy rate at 9 percent on Tuesday. "
@@ -23,5 +24,5 @@ def test_an_article_without_incident_words_has_no_event_candidates() -> None:
 
 def test_a_text_the_english_lists_cannot_judge_is_never_gated() -> None:
     french = "Des hommes armés ont tué quatre commerçants sur un marché du nord, selon les autorités locales."
-    assert not looks_english(french)
+    assert not is_english(french)
     assert candidate_sentences("events", french) is None
