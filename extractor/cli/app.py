@@ -1,4 +1,5 @@
-"""Command line: `extractor extract`, `extractor export`, `extractor eval`, `extractor cache ...`.
+"""Command line: `extractor extract`, `extractor export`, `extractor merge`, `extractor eval`,
+`extractor cache ...`, `extractor gold from-review`.
 
 Exit codes: 0 all documents ok, 1 some documents (or eval gates) failed, 2 usage error.
 Each command lives in its own module; this one only assembles the Typer application.
@@ -15,6 +16,8 @@ from extractor.cli.cache import cache_app
 from extractor.cli.eval import eval_command
 from extractor.cli.export import export_command
 from extractor.cli.extract import extract
+from extractor.cli.gold import gold_app
+from extractor.cli.merge import merge_command
 
 app = typer.Typer(
     name="extractor",
@@ -24,9 +27,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(cache_app, name="cache")
+app.add_typer(gold_app, name="gold")
 app.command("extract")(extract)
 app.command("eval")(eval_command)
 app.command("export")(export_command)
+app.command("merge")(merge_command)
 
 
 def _version(value: bool) -> None:

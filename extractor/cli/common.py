@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
 
@@ -169,3 +171,23 @@ def print_traceback(exc: BaseException) -> None:
 
     sys.stderr.write(redact("".join(traceback.format_exception(exc))))
     sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def atomic_target(output: str):
+    """stdout, or a temporary file moved onto `output` only when the export completes."""
+    if output == "-":
+        yield sys.stdout
+        return
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the export private by accident
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)

@@ -8,17 +8,14 @@ exported and the exit code is 1.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from extractor.cli.common import PriceInOpt, PriceOutOpt, err, fail_usage, prices_from, say_error
+from extractor.cli.common import PriceInOpt, PriceOutOpt, atomic_target, err, fail_usage, prices_from, say_error
 from extractor.errors import ConfigError, first_line
 
 
@@ -39,11 +36,17 @@ def export_command(
         Optional[Path],
         typer.Option("--texts-root", help="Directory the documents' relative source paths start from (html; default: the current directory)."),
     ] = None,
+    merge: Annotated[
+        bool,
+        typer.Option("--merge", help="acled: one row per incident across documents (`extractor merge`'s rules), the lowest reported toll as fatalities."),
+    ] = False,
     price_in: PriceInOpt = None,
     price_out: PriceOutOpt = None,
 ) -> None:
     """Export extractions to the formats analysts use (streaming; malformed lines are reported and skipped)."""
     prices = prices_from(price_in, price_out)
+    if merge and format is not Format.acled:
+        fail_usage("--merge applies to --format acled (use `extractor merge` for every record type)")
     if not input_path.is_file():
         fail_usage(f"{input_path}: no such file" if not input_path.exists() else f"{input_path}: not a regular file")
     if output != "-" and Path(output).exists() and os.path.realpath(output) == os.path.realpath(input_path):
@@ -51,7 +54,7 @@ def export_command(
     if output != "-" and Path(output).is_dir():
         fail_usage(f"-o {output}: is a directory")
     try:
-        status = _export(input_path, format, output, texts_root, prices)
+        status = _export(input_path, format, output, texts_root, prices, merge)
     except ConfigError as exc:
         fail_usage(first_line(exc))
     except OSError as exc:
@@ -60,7 +63,7 @@ def export_command(
     raise typer.Exit(status)
 
 
-def _writer(format: Format, handle, texts_root: Path | None, prices):
+def _writer(format: Format, handle, texts_root: Path | None, prices, merge: bool):
     if format is Format.html:
         from extractor.export.html import HtmlWriter
 
@@ -68,7 +71,7 @@ def _writer(format: Format, handle, texts_root: Path | None, prices):
     if format is Format.acled:
         from extractor.export.acled import AcledWriter
 
-        return AcledWriter(handle)
+        return AcledWriter(handle, merge=merge)
     if format is Format.ftm:
         from extractor.export.ftm import FtmWriter
 
@@ -78,34 +81,14 @@ def _writer(format: Format, handle, texts_root: Path | None, prices):
     return TableWriter(handle)
 
 
-@contextlib.contextmanager
-def _target(output: str):
-    """stdout, or a temporary file moved onto `output` only when the export completes."""
-    if output == "-":
-        yield sys.stdout
-        return
-    path = Path(output)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the export private by accident
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def _export(input_path: Path, format: Format, output: str, texts_root: Path | None, prices) -> int:
+def _export(input_path: Path, format: Format, output: str, texts_root: Path | None, prices, merge: bool) -> int:
     from extractor.export.reader import BadLine, read_extractions
     from extractor.summary import Summary
 
     summary = Summary()
     bad = 0
-    with _target(output) as handle:
-        writer = _writer(format, handle, texts_root, prices)
+    with atomic_target(output) as handle:
+        writer = _writer(format, handle, texts_root, prices, merge)
         for item in read_extractions(input_path):
             if isinstance(item, BadLine):
                 bad += 1

@@ -137,17 +137,55 @@ def rows(extraction: Extraction) -> Iterable[dict[str, object]]:
         }  # fmt: skip
 
 
-class AcledWriter:
-    """Streams rows as documents arrive; the header is written first, once."""
+#: the columns a merged table (`--merge`) adds
+MERGED_COLUMNS = ("x_incident_id", "x_reports", "x_documents", "x_fatalities_max", "x_fatalities_by_document")
 
-    def __init__(self, out: TextIO):
+
+def merged_rows(extractions: list[Extraction]) -> Iterable[dict[str, object]]:
+    """One row per incident of the batch (`extractor.corpus`): its first report's row, with every
+    report's sources and documents, and as `fatalities` the lowest figure reported, the most
+    conservative estimate as ACLED codes conflicting reports (the highest is `x_fatalities_max`)."""
+    from extractor.corpus import merge_extractions
+    from extractor.corpus.documents import document
+
+    numbered = list(enumerate(extractions, start=1))
+    first_rows = {}
+    for line, extraction in numbered:
+        name = document(extraction, line).name
+        for row in rows(extraction):
+            first_rows[(name, row["x_record_id"])] = row
+    for incident in merge_extractions(numbered).events:
+        first = incident["mentions"][0]
+        row = dict(first_rows[(first["document"], first["record_id"])])
+        low, high = incident["fatalities_min"], incident["fatalities_max"]
+        row.update(
+            fatalities="" if low is None else low, source="; ".join(incident["sources"]),
+            x_incident_id=incident["id"], x_reports=len(incident["mentions"]), x_documents="; ".join(incident["documents"]),
+            x_fatalities_max="" if high is None else high,
+            x_fatalities_by_document="; ".join(f"{t['document']}={t['value']}" for t in incident["fatalities_by_document"]),
+        )  # fmt: skip
+        yield row
+
+
+class AcledWriter:
+    """Streams rows as documents arrive (the header first, once); with `merge`, holds the batch
+    and writes one row per incident at the end."""
+
+    def __init__(self, out: TextIO, merge: bool = False):
         countries.require("acled")
-        self._csv = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        self._merge = merge
+        self._held: list[Extraction] = []
+        self._csv = csv.DictWriter(out, fieldnames=COLUMNS + (MERGED_COLUMNS if merge else ()), lineterminator="\n")
         self._csv.writeheader()
 
     def add(self, extraction: Extraction) -> None:
-        """Write the document's events as rows."""
-        self._csv.writerows(rows(extraction))
+        """Write the document's events as rows (or hold it for the merge)."""
+        if self._merge:
+            self._held.append(extraction)
+        else:
+            self._csv.writerows(rows(extraction))
 
     def close(self, *, bad_lines: int = 0, summary=None) -> None:
-        """Nothing is held back: every row is already written."""
+        """Write the merged rows; without `merge` every row is already written."""
+        if self._merge:
+            self._csv.writerows(merged_rows(self._held))

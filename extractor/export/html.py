@@ -7,6 +7,10 @@ it opens offline and from an e-mail attachment. Each document is its own JSON bl
 only when opened, and the list is paged, so a batch of thousands opens quickly; the page is
 written while the input streams, with only the small index held until the end.
 
+An analyst can mark records wrong, fix their gold fields and add missed records on the page;
+the corrections are kept in the browser's storage (per batch) and downloaded as the file
+`extractor gold from-review` turns into eval cases (docs/EXPORT.md).
+
 Escaping: the article and every value go into JSON blocks with `<` written as `\\u003c` (no
 `</script>` can end a block early) and reach the DOM through `textContent`, never as HTML.
 Spans are cut here, in Python, so offsets (code points) never meet JavaScript's UTF-16 indices.
@@ -14,6 +18,7 @@ Spans are cut here, in Python, so offsets (code points) never meet JavaScript's 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from importlib import resources
 from pathlib import Path
@@ -97,6 +102,8 @@ class HtmlWriter:
         self._root = texts_root
         self._prices = prices
         self._index: list[dict] = []
+        # Which batch this page shows: the key its corrections are kept under in the browser.
+        self._batch = hashlib.sha256()
         page = (_ASSETS / "page.html").read_text(encoding="utf-8")
         css = (_ASSETS / "review.css").read_text(encoding="utf-8")
         out.write(page.replace("/*CSS*/", css))
@@ -105,6 +112,7 @@ class HtmlWriter:
         """Write the document's JSON block and remember its line of the index."""
         source = source_text(extraction, self._root)
         number = len(self._index)
+        self._batch.update(f"{extraction.source}\0{extraction.meta.input_sha256}\0{extraction.meta.prompt_version}\n".encode())
         self._out.write(_json_block(f"doc-{number}", document_data(extraction, source.text, source.problem)))
         self._index.append({
             "source": extraction.source or "input",
@@ -117,7 +125,7 @@ class HtmlWriter:
         """Write the index, the export's summary (its header) and the page's script."""
         index = {
             "documents": self._index, "summary": (summary or Summary()).as_dict(prices=self._prices),
-            "event_types": [t.value for t in EventType], "bad_lines": bad_lines,
+            "event_types": [t.value for t in EventType], "bad_lines": bad_lines, "batch_id": self._batch.hexdigest()[:16],
         }  # fmt: skip
         self._out.write(_json_block("index", index))
         script = (_ASSETS / "review.js").read_text(encoding="utf-8")

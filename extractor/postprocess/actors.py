@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from extractor.text.names import is_acronym_of, normalise, tokens
 
 #: words too generic to make a short name specific ("the army" is not "the Sudanese army")
-_GENERIC = {
+GENERIC_WORDS = {
     "state",
     "government",
     "forces",
@@ -82,7 +82,7 @@ def names_match(a: str, b: str, *, same_kind: bool = True, person: bool = False)
         return False
     if person:
         return short[-1] == long[-1]  # surname (or the same full name)
-    specific = [t for t in short if t not in _GENERIC]
+    specific = [t for t in short if t not in GENERIC_WORDS]
     return len(short) >= 2 and bool(specific)
 
 

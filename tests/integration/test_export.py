@@ -152,7 +152,7 @@ def test_an_export_refuses_to_write_over_its_input(batch: Path, tmp_path: Path) 
 
 
 def test_an_interrupted_export_leaves_the_previous_file_in_place(tmp_path: Path) -> None:
-    from extractor.cli.export import _target
+    from extractor.cli.common import atomic_target as _target
 
     target = tmp_path / "kept.csv"
     target.write_text("previous export\n")

@@ -126,3 +126,38 @@ def test_the_list_pages_and_opens_other_documents(browser: Browser, tmp_path: Pa
     # the other sources are not on disk: the page says so and still lists the records
     assert "cannot read the article" in browser.js("document.querySelector('.warnings').textContent")
     assert browser.js("document.querySelector('#rec-e1 q').textContent") == "it had taken control of the city of Hama"
+
+
+def test_corrections_made_on_the_page_become_a_gold_case(browser: Browser, page: Path, tmp_path: Path) -> None:
+    """Mark a record wrong, fix a field, add a missed record, in the page; its corrections file
+    then becomes a case through `extractor gold from-review`, and survives a reload."""
+    browser.open(page)
+    browser.js("localStorage.clear()")
+    browser.open(page)
+    browser.click("#rec-e2 .mark-wrong")
+    assert browser.js("document.getElementById('rec-e2').classList.contains('wrong')")
+    browser.click("#rec-e1 .fix")
+    browser.js("document.querySelector('#rec-e1 .fix-editor input[name=fatalities]').value = '11'")
+    browser.click("#rec-e1 .save-fix")
+    browser.js("(() => { const s = document.getElementById('add-type'); s.value = 'actor'; s.dispatchEvent(new Event('change')); })()")
+    browser.js("document.getElementById('add-json').value = JSON.stringify({name: 'Tal Rifaat council', kind: 'government', aliases: []})")
+    browser.click("#add-record")
+    assert "1 document" in browser.js("document.getElementById('download').textContent")
+    corrections = browser.js("window.extractorCorrections()")
+    assert corrections == {"format": "extractor-corrections/1", "documents": [{
+        "document": "aleppo.txt", "wrong": ["e2"], "fix": {"e1": {"fatalities": 11}},
+        "add": {"actors": [{"name": "Tal Rifaat council", "kind": "government"}]},
+    }]}  # fmt: skip
+    browser.open(page)  # kept in the browser's storage across a reload
+    assert browser.js("window.extractorCorrections()") == corrections
+    assert browser.js("document.getElementById('rec-e2').classList.contains('wrong')")
+
+    file = tmp_path / "corrections.json"
+    file.write_text(json.dumps(corrections), encoding="utf-8")
+    batch = tmp_path / "batch" / "batch.jsonl"
+    made = run_cli("gold", "from-review", str(batch), str(file), "-o", str(tmp_path / "set"), env=cli_env(tmp_path / "home"), cwd=batch.parent)
+    assert made.returncode == 0, made.stderr
+    gold = json.loads((tmp_path / "set" / "aleppo" / "gold.json").read_text())
+    assert [e["fatalities"] for e in gold["events"] if e["type"] == "battle"] == [11]
+    assert len(gold["events"]) == len(extraction_1("aleppo.txt").events) - 1
+    assert {"name": "Tal Rifaat council", "kind": "government"} in gold["actors"]

@@ -101,3 +101,24 @@ def write_batch(directory: Path) -> tuple[Path, list[Path]]:
         for extraction in (extraction_1("aleppo.txt"), extraction_2("hama.txt")):
             out.write(json.dumps(extraction.model_dump(mode="json"), ensure_ascii=False) + "\n")
     return batch, [first, second]
+
+
+def write_incident_batch(path: Path) -> Path:
+    """Three hand-written extractions: two reports of one attack (tolls 14 and 17) and the same
+    village attacked a week later (must stay apart), for the merge tests."""
+
+    def doc(name: str, published: str, day: str, toll: int, location: str) -> Extraction:
+        quote = f"Gunmen killed {toll} civilians in {location}."
+        meta = Meta(model="test/hand-written", backend="test", prompt_version="v3+test", schema_hash="0" * 8,
+                    published=published)  # fmt: skip
+        group = Actor(id="a1", name="Katiba Serma", kind="armed_group", evidence=Evidence(quote="Katiba Serma", start=0, end=12), grounded=True)
+        event = Event(id="e1", type="violence_against_civilians", perpetrators=["Katiba Serma"], perpetrator_ids=["a1"],
+                      targets=["civilians"], date=day, country="Mali", admin1="Mopti", location=location, fatalities=toll,
+                      sources=[name.split("-")[0].upper()], evidence=Evidence(quote=quote, start=0, end=len(quote)), grounded=True)  # fmt: skip
+        return Extraction(source=f"{path.name}#{name}", actors=[group], events=[event], meta=meta)
+
+    docs = [doc("afp-wire", "2025-09-10", "2025-09-09", 14, "Dabara"), doc("local-radio", "2025-09-10", "2025-09-09", 17, "Dabara market"),
+            doc("afp-later", "2025-09-17", "2025-09-16", 6, "Dabara")]  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(d.model_dump(mode="json")) + "\n" for d in docs), encoding="utf-8")
+    return path

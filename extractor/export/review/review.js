@@ -9,6 +9,17 @@
   const index = JSON.parse($("index").textContent);
   const docs = index.documents;
   let page = 0, shown = docs.map((_, i) => i), current = null;
+  // Corrections (`extractor gold from-review` turns the download into eval cases): the gold
+  // fields of each record type, as docs/EVAL_FORMAT.md names them.
+  const GOLD = {
+    actor: ["name", "aliases", "kind"],
+    event: ["type", "perpetrators", "targets", "country", "admin1", "location", "date", "fatalities"],
+    sanction: ["target", "authority", "measure", "status", "program", "amount", "currency"],
+  };
+  const LISTS = new Set(["aliases", "perpetrators", "targets"]), NUMBERS = new Set(["fatalities", "amount"]);
+  const STORE = "extractor-corrections:" + index.batch_id;
+  let corrections = {};
+  try { corrections = JSON.parse(localStorage.getItem(STORE) || "{}"); } catch (e) { corrections = {}; }
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -63,6 +74,121 @@
   function fieldsOf(r) {
     return Object.entries(r.fields).filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length))
       .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : v}`).join(" · ");
+  }
+
+  function correctionOf(source) {
+    return corrections[source] || (corrections[source] = { document: source, wrong: [], fix: {}, add: {} });
+  }
+
+  function saveCorrections() {
+    try { localStorage.setItem(STORE, JSON.stringify(corrections)); } catch (e) { /* private mode: kept in memory */ }
+    const n = Object.values(corrections).filter((c) => c.wrong.length || Object.keys(c.fix).length || Object.keys(c.add).length).length;
+    $("download").textContent = `download corrections (${n} document${n === 1 ? "" : "s"})`;
+  }
+
+  function parseValue(field, raw) {
+    const text = raw.trim();
+    if (!text) return LISTS.has(field) ? [] : null;
+    if (LISTS.has(field)) return text.split(",").map((v) => v.trim()).filter(Boolean);
+    if (NUMBERS.has(field)) { const n = Number(text); return Number.isFinite(n) ? n : text; }
+    return text;
+  }
+
+  function shownValue(v) { return v === null || v === undefined ? "" : Array.isArray(v) ? v.join(", ") : String(v); }
+
+  function fixEditor(source, r, row) {
+    const box = el("div", { class: "fix-editor" });
+    const fix = correctionOf(source).fix[r.key] || {};
+    const inputs = {};
+    for (const field of GOLD[r.type]) {
+      const value = field in fix ? fix[field] : (field === "type" ? r.event_type : r.fields[field]);
+      inputs[field] = el("input", { name: field, value: shownValue(value) });
+      box.append(el("label", { text: field + " " }, inputs[field]));
+    }
+    const save = el("button", { type: "button", class: "save-fix", text: "save fix" });
+    save.addEventListener("click", (ev) => {
+      ev.stopPropagation();
+      const changes = {};
+      for (const [field, input] of Object.entries(inputs)) {
+        const before = shownValue(field === "type" ? r.event_type : r.fields[field]);
+        if (input.value.trim() !== before) changes[field] = parseValue(field, input.value);
+      }
+      const c = correctionOf(source);
+      if (Object.keys(changes).length) c.fix[r.key] = changes; else delete c.fix[r.key];
+      row.classList.toggle("fixed", Object.keys(changes).length > 0);
+      box.remove();
+      saveCorrections();
+    });
+    box.append(save);
+    box.addEventListener("click", (ev) => ev.stopPropagation());
+    return box;
+  }
+
+  function reviewButtons(source, r, row) {
+    const c = correctionOf(source);
+    const wrong = el("button", { type: "button", class: "mark-wrong", text: "wrong" });
+    const fix = el("button", { type: "button", class: "fix", text: "fix" });
+    row.classList.toggle("wrong", c.wrong.includes(r.key));
+    row.classList.toggle("fixed", r.key in c.fix);
+    wrong.addEventListener("click", (ev) => {
+      ev.stopPropagation();
+      c.wrong = c.wrong.includes(r.key) ? c.wrong.filter((k) => k !== r.key) : [...c.wrong, r.key];
+      row.classList.toggle("wrong", c.wrong.includes(r.key));
+      saveCorrections();
+    });
+    fix.addEventListener("click", (ev) => {
+      ev.stopPropagation();
+      const open = row.querySelector(".fix-editor");
+      if (open) open.remove(); else row.append(fixEditor(source, r, row));
+    });
+    return el("span", { class: "review" }, wrong, fix);
+  }
+
+  function addMissed(source) {
+    const box = el("div", { class: "add-missed" }, el("b", { text: "add a missed record " }));
+    const kind = el("select", { id: "add-type" });
+    for (const t of TYPES) kind.append(el("option", { value: t, text: t }));
+    const area = el("textarea", { id: "add-json", rows: "3" });
+    const template = () => { area.value = JSON.stringify(Object.fromEntries(GOLD[kind.value].map((f) => [f, LISTS.has(f) ? [] : null]))); };
+    template();
+    kind.addEventListener("change", template);
+    const add = el("button", { type: "button", id: "add-record", text: "add" });
+    const note = el("span", { class: "hint" });
+    const list = el("ul", { class: "added" });
+    const showAdded = () => {
+      list.replaceChildren();
+      for (const [k, items] of Object.entries(correctionOf(source).add)) for (const item of items) list.append(el("li", { text: `${k}: ${JSON.stringify(item)}` }));
+    };
+    add.addEventListener("click", () => {
+      let record;
+      try { record = JSON.parse(area.value); } catch (e) { note.textContent = " not JSON: " + e.message; return; }
+      const cleaned = Object.fromEntries(Object.entries(record).filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length)));
+      const c = correctionOf(source), key = kind.value + "s";
+      c.add[key] = [...(c.add[key] || []), cleaned];
+      note.textContent = "";
+      template();
+      showAdded();
+      saveCorrections();
+    });
+    showAdded();
+    box.append(kind, area, add, note, list);
+    return box;
+  }
+
+  function correctionsFile() {
+    const documents = Object.values(corrections)
+      .filter((c) => c.wrong.length || Object.keys(c.fix).length || Object.keys(c.add).length || c.reviewed)
+      .map((c) => ({ document: c.document, wrong: c.wrong, fix: c.fix, add: c.add }));
+    return { format: "extractor-corrections/1", documents };
+  }
+  window.extractorCorrections = correctionsFile;
+
+  function download() {
+    const blob = new Blob([JSON.stringify(correctionsFile(), null, 1) + "\n"], { type: "application/json" });
+    const a = el("a", { href: URL.createObjectURL(blob), download: "corrections.json" });
+    document.body.append(a);
+    a.click();
+    a.remove();
   }
 
   function open(i) {
@@ -125,12 +251,19 @@
         if (!r.grounded) row.append(el("span", { class: "badge", text: "ungrounded" }));
         if (r.fields.checks && r.fields.checks.length) row.append(el("span", { class: "badge", text: "checks failed", title: r.fields.checks.join("; ") }));
         else if (!r.highlighted && data.segments) row.append(el("span", { class: "badge", text: "quote not at its offsets" }));
+        row.append(reviewButtons(data.source, r, row));
         row.append(el("div", { class: "fields", text: fieldsOf(r) }));
         if (r.quote) row.append(el("q", { text: r.quote }));
         row.addEventListener("click", () => select([r.key], "records"));
         records.append(row);
       }
     }
+    const reviewed = el("input", { type: "checkbox", id: "reviewed" });
+    reviewed.checked = Boolean(correctionOf(data.source).reviewed);
+    reviewed.addEventListener("change", () => { correctionOf(data.source).reviewed = reviewed.checked; saveCorrections(); });
+    records.prepend(el("label", { class: "reviewed", text: " reviewed: every record not marked wrong is right" }));
+    records.firstChild.prepend(reviewed);
+    records.append(addMissed(data.source));
     columns.append(text, records);
     main.append(columns);
     const apply = () => {
@@ -167,6 +300,10 @@
   }
 
   summary();
+  const button = el("button", { type: "button", id: "download" });
+  button.addEventListener("click", download);
+  $("summary").append(" ", button);
+  saveCorrections();
   $("doc-filter").addEventListener("input", filterDocs);
   $("prev").addEventListener("click", () => { page = Math.max(0, page - 1); listPage(); });
   $("next").addEventListener("click", () => { page += 1; listPage(); });
