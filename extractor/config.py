@@ -52,7 +52,7 @@ class ExtractorConfig:
     #: replace passages that address an AI model before the model sees them (text.injection)
     withhold_instructions: bool = True
     #: drop events whose quote says nothing of their type, add the measures a sanctions quote
-    #: states (postprocess.consistency)
+    #: states, drop measures the article never names (postprocess.consistency)
     consistency_checks: bool = True
     #: a violent event's type follows the method its sentence states, and events that their
     #: sentence dates two or more years back are dropped (postprocess.event_types)

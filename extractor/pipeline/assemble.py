@@ -19,7 +19,7 @@ from extractor.llm.drafts import ActorDraft, EventDraft, SanctionDraft, ground
 from extractor.postprocess.actors import find_entity, resolve_actors
 from extractor.postprocess.authorities import canonical_authority
 from extractor.postprocess.checks import check_values
-from extractor.postprocess.consistency import check_events, complete_measures
+from extractor.postprocess.consistency import check_events, complete_measures, named_measures_only
 from extractor.postprocess.event_types import apply_method_and_newness
 from extractor.postprocess.participants import add_participants
 from extractor.records import PASS_BY_NAME, RECORD_TYPES
@@ -98,7 +98,8 @@ def assemble(text: str, outputs: list[PassOutput], meta: Meta, published: str | 
     if options.consistency_checks and english:
         events, notes = check_events(events)
         sanctions, added = complete_measures(sanctions)
-        meta.warnings += notes + ([f"added {added} measure(s) that a sanctions quote states"] if added else [])
+        sanctions, unnamed = named_measures_only(sanctions, text)
+        meta.warnings += notes + ([f"added {added} measure(s) that a sanctions quote states"] if added else []) + unnamed
     meta.warnings += check_values(text, actors, events, sanctions)
     return Extraction(actors=actors, events=events, sanctions=sanctions, meta=meta)
 

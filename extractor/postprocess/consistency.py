@@ -10,7 +10,11 @@ what they change is counted in the document's warnings:
   has no word of protest or crowd;
 - a sanctions fact whose quote also states an asset freeze or a travel ban gets that
   measure as a record of its own (same target, authority, status and evidence), as the
-  prompt asks and the model often omits.
+  prompt asks and the model often omits;
+- a sanctions fact whose measure has a vocabulary of its own that the whole article never
+  uses is dropped: a terrorist designation in an article without the word terror(ism, -ist),
+  a reward without reward or bounty, an arms embargo without embargo (a small model adds
+  these measures to every target of an export-control or human-rights listing).
 
 The word lists are short, English and deliberately broad (a stem list, not a classifier):
 they only catch records whose evidence says nothing of their type.
@@ -49,6 +53,12 @@ _STATED_MEASURES = {
         r"travel ban|travel restrictions|banned from (?:entering|travel)|entry ban|barred from entering",
         re.IGNORECASE,
     ),
+}
+#: measures that an article cannot impose without naming them
+_NAMED_MEASURES = {
+    "terrorist_designation": re.compile(r"\bterror|\bSDGT\b|\bFTO\b", re.IGNORECASE),
+    "reward": re.compile(r"\breward|\bbount(?:y|ies)\b", re.IGNORECASE),
+    "arms_embargo": re.compile(r"\bembargo", re.IGNORECASE),
 }
 _EXPANDABLE = {"terrorist_designation", "sanctions_listing", "asset_freeze", "travel_ban", "other"}
 
@@ -93,3 +103,14 @@ def complete_measures(facts: list[SanctionFact]) -> tuple[list[SanctionFact], in
     for number, fact in enumerate(out, start=1):
         fact.id = f"s{number}"
     return out, added
+
+
+def named_measures_only(facts: list[SanctionFact], text: str) -> tuple[list[SanctionFact], list[str]]:
+    """The facts whose measure the article names when the measure has a vocabulary of its own,
+    renumbered; and a warning for the rest."""
+    named = {measure for measure, words in _NAMED_MEASURES.items() if words.search(text)}
+    kept = [fact for fact in facts if fact.measure not in _NAMED_MEASURES or fact.measure in named]
+    for number, fact in enumerate(kept, start=1):
+        fact.id = f"s{number}"
+    dropped = len(facts) - len(kept)
+    return kept, [f"dropped {dropped} sanctions fact(s) whose measure the article never names"] if dropped else []

@@ -102,3 +102,20 @@ def test_answer_cut_at_max_tokens_keeps_its_complete_items() -> None:
     assert json.loads(close_after_last_item(cut)) == {"actors": full["actors"][:1]}
     assert close_after_last_item('{"actors":[{"name":"A","ki') is None
     assert close_after_last_item('{"acto') is None
+
+
+def test_a_measure_with_its_own_vocabulary_needs_the_article_to_name_it() -> None:
+    from extractor.postprocess.consistency import named_measures_only
+
+    def fact(measure: str) -> SanctionFact:
+        return SanctionFact(id="s0", target="Kestrel Microsystems Ltd", authority="United Kingdom", measure=measure,
+                            status="imposed", evidence=_evidence("The UK froze the assets of Kestrel."), grounded=True)  # fmt: skip
+
+    facts = [fact("asset_freeze"), fact("terrorist_designation"), fact("reward"), fact("arms_embargo")]
+    export_control = "The UK froze the assets of Kestrel Microsystems Ltd for supplying drone parts."
+    kept, warnings = named_measures_only(facts, export_control)
+    assert [(f.measure.value, f.id) for f in kept] == [("asset_freeze", "s1")]
+    assert warnings == ["dropped 3 sanctions fact(s) whose measure the article never names"]
+    named = export_control + " It was designated a Specially Designated Global Terrorist; a reward is offered; the embargo stands."
+    assert len(named_measures_only([fact(m) for m in ("terrorist_designation", "reward", "arms_embargo")], named)[0]) == 3
+    assert named_measures_only([fact("terrorist_designation")], "OFAC listed it as an SDGT.")[0]
