@@ -1,8 +1,10 @@
 """On-disk response cache (diskcache), one entry per successful model pass.
 
 Key: sha256 over the backend identity (GGUF sha256, or provider+model+endpoint; never a
-key), the prompt version and content hash, the draft schema hash, the generation params,
-the pass name, the text hash and the rendered messages. Values are JSON text, not pickles,
+key), the hash of the prompt files the pass renders (`PromptSet.pass_id`), the draft schema
+hash, the generation params, the pass name, the text hash and the rendered messages. Keys of
+format 1 covered the whole prompt version instead; an entry stored under one is still found
+(`legacy_key`) and is stored again under its format-2 key. Values are JSON text, not pickles,
 so a cache can be exported for review and imported elsewhere (`extractor cache export`).
 
 Only validated outputs are stored. A corrupt or unreadable entry is a miss, is deleted and
@@ -30,7 +32,7 @@ from extractor.errors import CacheError
 from extractor.secrets import scrub_registered
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def default_cache_dir() -> Path:
@@ -52,10 +54,12 @@ def make_key(
     pass_name: str,
     text: str,
     messages: list[dict[str, str]],
+    format_version: int = FORMAT_VERSION,
 ) -> str:
-    """The cache key of one pass request (no secret enters it)."""
+    """The cache key of one pass request (no secret enters it). `prompt_id` is the pass's
+    prompt id (format 2) or the whole version's (format 1, `legacy_key`)."""
     payload = {
-        "format": FORMAT_VERSION,
+        "format": format_version,
         "identity": identity,
         "prompt": prompt_id,
         "schema": schema_hash,

@@ -87,8 +87,22 @@ class PromptSet:
 
     @property
     def id(self) -> str:
-        """version+hash, as the cache key and the output's meta carry it."""
+        """version+hash, as the output's meta carries it."""
         return f"{self.version}+{self.content_hash[:12]}"
+
+    #: the files every pass renders or reads (the system prompt renders every example)
+    SHARED_FILES = ("system.j2", "user.j2", "examples.json", "pipeline.json")
+
+    def pass_id(self, pass_name: str) -> str:
+        """What one pass's answers are cached under: a hash of the files that pass renders and
+        reads, not of the whole version and not of its name, so a new version that changes one
+        task re-runs that pass only (its other passes send the same messages, and the cache key
+        also covers the messages themselves)."""
+        digest = hashlib.sha256()
+        for name in (*self.SHARED_FILES, f"{pass_name}.j2"):
+            path = self.folder / name
+            digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"<absent>") + b"\0")
+        return f"{pass_name}+{digest.hexdigest()[:12]}"
 
     @cached_property
     def settings(self) -> dict:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from extractor.backends import Backend
-from extractor.cache import ResponseCache, make_key
+from extractor.cache import FORMAT_VERSION, ResponseCache, make_key
 from extractor.errors import BackendError, ExtractionError
 from extractor.llm.drafts import grounding_against
 from extractor.llm.partial_json import close_after_last_item
@@ -87,21 +87,30 @@ class PassRunner:
             raise group_error.exceptions[0]  # keeps its own __cause__ (the root error class)
         return [task.result() for task in tasks]
 
-    def _key(self, name: str, chunk: Chunk, messages: list[dict[str, str]]) -> str:
+    def _key(self, name: str, chunk: Chunk, messages: list[dict[str, str]], *, legacy: bool = False) -> str:
         if self.cache is None:
             return ""
         return make_key(
             identity=self.backend.identity,
-            prompt_id=self.prompts.id,
+            prompt_id=self.prompts.id if legacy else self.prompts.pass_id(name),
             schema_hash=self.schema_hash,
             params=self.backend.params.as_dict(),
             pass_name=name,
             text=chunk.text,
             messages=messages,
+            format_version=1 if legacy else FORMAT_VERSION,
         )
 
-    def _from_cache(self, key: str, name: str, chunk: Chunk, started: float) -> PassOutput | None:
-        cached = self.cache.get(key) if self.cache is not None else None
+    def _from_cache(self, key: str, name: str, chunk: Chunk, started: float, legacy: str = "") -> PassOutput | None:
+        if self.cache is None:
+            return None
+        cached = self.cache.get(key)
+        if cached is None and legacy:
+            # An entry of a format-1 cache (keyed by the whole prompt version): found, and kept
+            # under its format-2 key from now on.
+            cached = self.cache.get(legacy)
+            if cached is not None:
+                self.cache.set(key, cached)
         if cached is None:
             return None
         try:
@@ -121,7 +130,7 @@ class PassRunner:
         messages = self.prompts.messages(name, job.model_text, published, job.hints)
         key = self._key(name, chunk, messages)
         started = time.perf_counter()
-        hit = self._from_cache(key, name, chunk, started)
+        hit = self._from_cache(key, name, chunk, started, legacy=self._key(name, chunk, messages, legacy=True))
         if hit is not None:
             return hit
         if self.replay:

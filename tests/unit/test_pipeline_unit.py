@@ -584,3 +584,60 @@ def test_extract_many_reads_documents_only_as_slots_free_up() -> None:
         taken_at_first, seen = asyncio.run(run(extractor))
     assert taken_at_first <= 2
     assert sorted(seen) == [f"doc{n}" for n in range(10)]
+
+
+# ---------------------------------------------------------------- per-pass cache keys
+
+
+def _prompt_copies(tmp_path: Path) -> Path:
+    """prompts/v2 twice: `v2` as shipped and `v2b` with only its events task changed."""
+    import shutil
+
+    from extractor.llm.prompts import prompts_root
+
+    root = tmp_path / "prompts"
+    shutil.copytree(prompts_root() / "v2", root / "v2")
+    shutil.copytree(prompts_root() / "v2", root / "v2b")
+    events = root / "v2b" / "events.j2"
+    events.write_text(events.read_text(encoding="utf-8") + " List every incident.", encoding="utf-8")
+    return root
+
+
+def test_a_version_that_changes_one_task_reruns_that_pass_only(cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXTRACTOR_PROMPTS_DIR", str(_prompt_copies(tmp_path)))
+    with make(FakeBackend(), cache_dir) as extractor:
+        extractor.extract(ARTICLE, published="2024-12-09")
+    backend = FakeBackend()
+    with make(backend, cache_dir, prompt_version="v2b") as extractor:
+        changed = extractor.extract(ARTICLE, published="2024-12-09")
+    assert backend.passes_called() == ["events"]
+    assert changed.meta.prompt_version.startswith("v2b+")
+    assert [p.cache_hit for p in changed.meta.passes] == [True, False, True]
+
+
+def test_an_entry_under_a_format_1_key_is_found_and_stored_again_under_its_new_key(cache_dir: Path) -> None:
+    from extractor.cache import ResponseCache
+
+    with make(FakeBackend(), cache_dir) as extractor:
+        extractor.extract(ARTICLE, published="2024-12-09")
+        runner, prompts = extractor.runner, extractor.prompts
+    # Rewrite the cache as a format-1 cache: every entry under the key that covered the whole version.
+    cache = ResponseCache(cache_dir)
+    entries = list(cache.items())
+    cache.clear()
+    plan = {entry["pass"]: entry for _, entry in entries}
+    from extractor.text.chunking import Chunk
+
+    chunk = Chunk(0, 0, len(ARTICLE), ARTICLE)
+    for name, entry in plan.items():
+        messages = prompts.messages(name, ARTICLE, "2024-12-09", {"candidates": []})
+        cache.set(runner._key(name, chunk, messages, legacy=True), entry)
+    cache.close()
+
+    backend = FakeBackend()
+    with make(backend, cache_dir) as extractor:
+        again = extractor.extract(ARTICLE, published="2024-12-09")
+    assert backend.calls == [] and again.meta.cache_hit is True
+    reopened = ResponseCache(cache_dir)
+    assert len(list(reopened.items())) == 2 * len(plan)  # the old keys stay, each copied under its new one
+    reopened.close()
