@@ -4,7 +4,7 @@ Key: sha256 over the backend identity (GGUF sha256, or provider+model+endpoint; 
 key), the hash of the prompt files the pass renders (`PromptSet.pass_id`), the draft schema
 hash, the generation params, the pass name, the text hash and the rendered messages. Keys of
 format 1 covered the whole prompt version instead; an entry stored under one is still found
-(`legacy_key`) and is stored again under its format-2 key. Values are JSON text, not pickles,
+and is moved to its format-2 key. Values are JSON text, not pickles,
 so a cache can be exported for review and imported elsewhere (`extractor cache export`).
 
 Only validated outputs are stored. A corrupt or unreadable entry is a miss, is deleted and
@@ -57,7 +57,7 @@ def make_key(
     format_version: int = FORMAT_VERSION,
 ) -> str:
     """The cache key of one pass request (no secret enters it). `prompt_id` is the pass's
-    prompt id (format 2) or the whole version's (format 1, `legacy_key`)."""
+    prompt id (format 2) or the whole version's (format 1, the keys of older caches, still read)."""
     payload = {
         "format": format_version,
         "identity": identity,
@@ -127,6 +127,14 @@ class ResponseCache:
         except Exception as exc:  # a full disk or read-only cache must not fail the extraction
             self.errors += 1
             log.warning("cache write failed (%s): %s", self.directory, exc)
+
+    def move(self, old: str, new: str, value: dict[str, Any]) -> None:
+        """Store `value` under `new` and remove `old` (a format-1 entry re-keyed); never raises."""
+        self.set(new, value)
+        try:
+            self._cache.delete(old)
+        except Exception as exc:  # noqa: BLE001 - the copy under the new key is what matters
+            log.warning("cache entry %s not removed after re-keying: %s", old[:12], exc)
 
     def _drop(self, key: str, exc: Exception) -> None:
         self.errors += 1

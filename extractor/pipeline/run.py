@@ -106,11 +106,11 @@ class PassRunner:
             return None
         cached = self.cache.get(key)
         if cached is None and legacy:
-            # An entry of a format-1 cache (keyed by the whole prompt version): found, and kept
-            # under its format-2 key from now on.
+            # An entry of a format-1 cache (keyed by the whole prompt version): found, and moved
+            # to its format-2 key (one old key maps to exactly one new key).
             cached = self.cache.get(legacy)
             if cached is not None:
-                self.cache.set(key, cached)
+                self.cache.move(legacy, key, cached)
         if cached is None:
             return None
         try:

@@ -615,7 +615,7 @@ def test_a_version_that_changes_one_task_reruns_that_pass_only(cache_dir: Path, 
     assert [p.cache_hit for p in changed.meta.passes] == [True, False, True]
 
 
-def test_an_entry_under_a_format_1_key_is_found_and_stored_again_under_its_new_key(cache_dir: Path) -> None:
+def test_an_entry_under_a_format_1_key_is_found_and_moved_to_its_new_key(cache_dir: Path) -> None:
     from extractor.cache import ResponseCache
 
     with make(FakeBackend(), cache_dir) as extractor:
@@ -639,5 +639,5 @@ def test_an_entry_under_a_format_1_key_is_found_and_stored_again_under_its_new_k
         again = extractor.extract(ARTICLE, published="2024-12-09")
     assert backend.calls == [] and again.meta.cache_hit is True
     reopened = ResponseCache(cache_dir)
-    assert len(list(reopened.items())) == 2 * len(plan)  # the old keys stay, each copied under its new one
+    assert len(list(reopened.items())) == len(plan)  # each moved, none duplicated
     reopened.close()
