@@ -6,10 +6,13 @@ becomes a line of the merged event's `why`):
 - compatible dates: both days and at most `MAX_DAYS_APART` apart, or the same month when one is
   only a month; when either has no date, the two articles were published at most
   `MAX_DAYS_APART` + 1 days apart;
-- compatible places: the same country when both name one; the same admin1 when both name one;
-  locations alike (rapidfuzz token-set ratio >= `PLACE_MIN_RATIO`) when both name one; and at
-  least one of admin1 or location shared;
-- overlapping participants: a batch actor in both, when both name one.
+- a shared place below the country: a location or admin1 of one alike a location or admin1 of
+  the other (rapidfuzz token-set ratio >= `PLACE_MIN_RATIO`); the fields are compared across,
+  because a small model often writes the village as admin1 or the province as location, and
+  the country is not compared, because it writes a province as the country just as often;
+- overlapping participants when both name one: a batch actor in both, or two participant names
+  alike, aliases of their batch actors included (token-set ratio >= `NAME_MIN_RATIO`: "MDK" and
+  "MDK rebels"; generic names such as "the army" and collective ones such as "civilians" excluded).
 An event joins the first merged event all of whose reports it is compatible with (complete
 linkage, in batch order), so a chain of near matches never drags two incidents together.
 Events of one document are never merged with each other: the pipeline already decided those
@@ -25,13 +28,15 @@ from datetime import date, timedelta
 
 from rapidfuzz import fuzz
 
-from extractor.corpus.actors import BatchActor
+from extractor.corpus.actors import BatchActor, is_generic
 from extractor.corpus.documents import Document, mention
 from extractor.schemas import Event
+from extractor.postprocess.participants import COLLECTIVE as _COLLECTIVE
 from extractor.text.names import normalise
 
 MAX_DAYS_APART = 1
-PLACE_MIN_RATIO = 80
+PLACE_MIN_RATIO = 85
+NAME_MIN_RATIO = 90
 
 
 @dataclass
@@ -42,6 +47,7 @@ class Report:
     event: Event
     actors: set[str]  # batch actor ids of its perpetrators and targets
     names: dict[str, list[str]]  # role -> batch names
+    named: list[str] = field(default_factory=list)  # its non-generic participant names, for matching
 
 
 @dataclass
@@ -114,25 +120,30 @@ def _dates(a: Report, b: Report) -> str | None:
 
 
 def _places(a: Event, b: Event) -> str | None:
-    """Why the two places are compatible, or None."""
-    reasons = []
-    if a.country and b.country:
-        if normalise(a.country) != normalise(b.country):
-            return None
-        reasons.append(f"country {a.country}")
-    shared = False
-    if a.admin1 and b.admin1:
-        if normalise(a.admin1) != normalise(b.admin1):
-            return None
-        reasons.append(f"admin1 {a.admin1}")
-        shared = True
-    if a.location and b.location:
-        ratio = fuzz.token_set_ratio(normalise(a.location), normalise(b.location))
-        if ratio < PLACE_MIN_RATIO:
-            return None
-        reasons.append(f"location {a.location!r} ~ {b.location!r} ({ratio:.0f})")
-        shared = True
-    return "; ".join(reasons) if shared else None
+    """Why the two events share a place below the country, or None."""
+    best: tuple[float, str, str] | None = None
+    for x in (a.location, a.admin1):
+        for y in (b.location, b.admin1):
+            if x and y:
+                ratio = fuzz.token_set_ratio(normalise(x), normalise(y))
+                if ratio >= PLACE_MIN_RATIO and (best is None or ratio > best[0]):
+                    best = (ratio, x, y)
+    return f"place {best[1]!r} ~ {best[2]!r} ({best[0]:.0f})" if best else None
+
+
+def _participants(a: Report, b: Report) -> str | None:
+    """Why the named participants overlap (or are not both named), or None."""
+    if not (a.actors or a.named) or not (b.actors or b.named):
+        return "participants not both named"
+    shared = a.actors & b.actors
+    if shared:
+        return f"shared participant(s) {', '.join(sorted(shared))}"
+    for x in a.named:
+        for y in b.named:
+            ratio = fuzz.token_set_ratio(normalise(x), normalise(y))
+            if ratio >= NAME_MIN_RATIO:
+                return f"participants {x!r} ~ {y!r} ({ratio:.0f})"
+    return None
 
 
 def compatible(a: Report, b: Report) -> str | None:
@@ -141,31 +152,30 @@ def compatible(a: Report, b: Report) -> str | None:
         return None
     when = _dates(a, b)
     where = when and _places(a.event, b.event)
-    if not where:
-        return None
-    if a.actors and b.actors:
-        shared = a.actors & b.actors
-        if not shared:
-            return None
-        who = f"shared participant(s) {', '.join(sorted(shared))}"
-    else:
-        who = "participants not both named"
-    return f"same type {a.event.type.value}; {when}; {where}; {who}"
+    who = where and _participants(a, b)
+    return f"same type {a.event.type.value}; {when}; {where}; {who}" if who else None
 
 
 def report(doc: Document, event: Event, actor_of: dict[tuple[str, str], BatchActor]) -> Report:
     """A document's event with its participants resolved to batch actors."""
     own = {actor.id: actor.name for actor in doc.extraction.actors}
     ids: set[str] = set()
+    batch_of: list[BatchActor] = []
     names: dict[str, list[str]] = {}
     for role, refs, written in (("perpetrators", event.perpetrator_ids, event.perpetrators),
                                 ("targets", event.target_ids, event.targets)):  # fmt: skip
         batch = [actor_of[(doc.name, ref)] for ref in refs if (doc.name, ref) in actor_of]
         ids |= {b.id for b in batch}
+        batch_of += batch
         # Collective nouns ("civilians") have no actor id: kept by name, never matched on.
         referenced = {own.get(ref) for ref in refs}
         names[role] = _union([[b.name for b in batch], [n for n in written if n not in referenced]])
-    return Report(doc, event, ids, names)
+    # Names to match on: every name and alias of its batch actors, and its other participant
+    # names, without generic and collective ones.
+    candidates = [n for role in ("perpetrators", "targets") for n in names[role]]
+    candidates += [alias for b in batch_of for alias in b.entity.names()]
+    named = _union([[n for n in candidates if not is_generic(n) and not _COLLECTIVE.match(normalise(n))]])
+    return Report(doc, event, ids, names, named)
 
 
 def merge(documents: list[Document], actor_of: dict[tuple[str, str], BatchActor]) -> list[MergedEvent]:

@@ -14,7 +14,7 @@ from extractor.schemas import Actor
 from extractor.text.grounding import locate
 from extractor.text.names import normalise, same_spelling
 
-_COLLECTIVE = re.compile(
+COLLECTIVE = re.compile(
     r"^(?:\w+\s+)?(civilians?|villagers?|residents?|people|persons|protesters?|demonstrators?|rioters?|"
     r"worshippers?|students?|passengers?|migrants?|refugees?|displaced( people| persons)?|farmers?|miners?|"
     r"women|children|bystanders?|families|patients?|workers?|traders?|motorists?|gunmen|assailants?|"
@@ -42,7 +42,7 @@ def guess_kind(name: str, role: str) -> str | None:
     `role` is perpetrator, target, sanction_target or authority.
     """
     norm = normalise(name)
-    if not norm or _COLLECTIVE.match(norm):
+    if not norm or COLLECTIVE.match(norm):
         return None
     for kind, pattern in _KIND_PATTERNS:
         if pattern.search(norm):

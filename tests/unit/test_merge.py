@@ -149,3 +149,17 @@ def test_document_ids_from_jsonl_names_files_and_case_folders() -> None:
     assert document_id("evals/merge/articles.jsonl#dabara-wire") == "dabara-wire"
     assert document_id("news/dabara-wire.txt") == "dabara-wire"
     assert document_id("evals/syria-desert-ambush/article.txt") == "syria-desert-ambush"
+
+
+def test_places_are_compared_across_fields_and_participants_through_their_aliases() -> None:
+    """A model that writes the village as admin1 and the province as the country, and a group
+    named by its acronym in one report and as "MDK rebels" in the other, still merges."""
+    one = _doc("wire", "2025-10-06", [_actor("a1", "Mouvement pour la Défense du Kivu", aliases=["MDK"])],
+               [_battle("e1", "2025-10-05", "Bilenge", 11, admin1="North Kivu")])  # fmt: skip
+    two_event = _battle("e1", "2025-10-05", "North Kivu", 15, names=("MDK rebels",), admin1="Bilenge")
+    two_event.country = "North Kivu"
+    two = _doc("radio", "2025-10-06", [_actor("a1", "MDK rebels")], [two_event])
+    (event,) = _merge(one, two).events
+    assert event["documents"] == ["batch.jsonl#radio", "batch.jsonl#wire"]
+    assert "place 'North Kivu' ~ 'North Kivu' (100)" in event["why"][0]  # location of one, admin1 of the other
+    assert "participants 'MDK rebels' ~ 'MDK' (100)" in event["why"][0]
