@@ -37,3 +37,27 @@ def test_hidden_spans_keep_the_numbering() -> None:
         numbered(text, hidden, marker="[withheld]")
         == "[1] Fine sentence.\n[2] [withheld]\n[3] Last."
     )
+
+
+def test_sentences_and_grounding_in_french_spanish_and_russian() -> None:
+    """The splitter and the grounder work on accented Latin and Cyrillic text: guillemets and
+    inverted punctuation stay inside their sentence, and a name's evidence is at its offsets."""
+    from extractor.text.grounding import locate
+
+    text = (
+        "БРЮССЕЛЬ, 20 ноября. Совет ЕС ввёл санкции против компании «Северный транзит». "
+        "¿Quién financia al Frente Óscar Ramírez? Nadie lo sabe. "
+        "« Les assaillants ont ouvert le feu », a raconté un habitant."
+    )
+    pieces = [text[a:b] for a, b in sentence_spans(text)]
+    assert pieces == [
+        "БРЮССЕЛЬ, 20 ноября.",
+        "Совет ЕС ввёл санкции против компании «Северный транзит».",
+        "¿Quién financia al Frente Óscar Ramírez?",
+        "Nadie lo sabe.",
+        "« Les assaillants ont ouvert le feu », a raconté un habitant.",
+    ]
+    for name in ("Северный транзит", "Frente Óscar Ramírez", "assaillants"):
+        evidence = locate(name, text, whole_word=True)
+        assert evidence is not None and text[evidence.start : evidence.end] == name
+    assert locate("Северный", "Северныйтранзит", whole_word=True) is None
