@@ -97,12 +97,19 @@ class PromptSet:
         """What one pass's answers are cached under: a hash of the files that pass renders and
         reads, not of the whole version and not of its name, so a new version that changes one
         task re-runs that pass only (its other passes send the same messages, and the cache key
-        also covers the messages themselves)."""
-        digest = hashlib.sha256()
-        for name in (*self.SHARED_FILES, f"{pass_name}.j2"):
-            path = self.folder / name
-            digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"<absent>") + b"\0")
-        return f"{pass_name}+{digest.hexdigest()[:12]}"
+        also covers the messages themselves). Read once per pass, like the templates."""
+        return self._pass_ids[pass_name]
+
+    @cached_property
+    def _pass_ids(self) -> dict[str, str]:
+        ids = {}
+        for pass_name in PASS_NAMES:
+            digest = hashlib.sha256()
+            for name in (*self.SHARED_FILES, f"{pass_name}.j2"):
+                path = self.folder / name
+                digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"<absent>") + b"\0")
+            ids[pass_name] = f"{pass_name}+{digest.hexdigest()[:12]}"
+        return ids
 
     @cached_property
     def settings(self) -> dict:

@@ -101,13 +101,14 @@ class PassRunner:
             format_version=1 if legacy else FORMAT_VERSION,
         )
 
-    def _from_cache(self, key: str, name: str, chunk: Chunk, started: float, legacy: str = "") -> PassOutput | None:
+    def _from_cache(self, key: str, name: str, chunk: Chunk, started: float, messages: list[dict[str, str]]) -> PassOutput | None:
         if self.cache is None:
             return None
         cached = self.cache.get(key)
-        if cached is None and legacy:
+        if cached is None:
             # An entry of a format-1 cache (keyed by the whole prompt version): found, and moved
             # to its format-2 key (one old key maps to exactly one new key).
+            legacy = self._key(name, chunk, messages, legacy=True)
             cached = self.cache.get(legacy)
             if cached is not None:
                 self.cache.move(legacy, key, cached)
@@ -130,7 +131,7 @@ class PassRunner:
         messages = self.prompts.messages(name, job.model_text, published, job.hints)
         key = self._key(name, chunk, messages)
         started = time.perf_counter()
-        hit = self._from_cache(key, name, chunk, started, legacy=self._key(name, chunk, messages, legacy=True))
+        hit = self._from_cache(key, name, chunk, started, messages)
         if hit is not None:
             return hit
         if self.replay:
