@@ -95,6 +95,15 @@ def fail_usage(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def require_input_not_output(input_path: Path, output: str, noun: str) -> None:
+    """Exit 2 with one line unless `input_path` is a regular file that `-o OUTPUT` would not
+    overwrite (`noun` names what is written: "export", "merge")."""
+    if not input_path.is_file():
+        fail_usage(f"{input_path}: no such file" if not input_path.exists() else f"{input_path}: not a regular file")
+    if output != "-" and Path(output).exists() and os.path.realpath(output) == os.path.realpath(input_path):
+        fail_usage(f"-o {output}: is the input; write the {noun} somewhere else")
+
+
 def warn(message: str) -> None:
     """Print one redacted warning line."""
     err.print(f"warning: {printable(redact(message))}", highlight=False, soft_wrap=True, markup=False)

@@ -8,14 +8,13 @@ exported and the exit code is 1.
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from extractor.cli.common import PriceInOpt, PriceOutOpt, atomic_target, err, fail_usage, prices_from, say_error
+from extractor.cli.common import PriceInOpt, PriceOutOpt, atomic_target, err, fail_usage, prices_from, require_input_not_output, say_error
 from extractor.errors import ConfigError, first_line
 
 
@@ -47,10 +46,7 @@ def export_command(
     prices = prices_from(price_in, price_out)
     if merge and format is not Format.acled:
         fail_usage("--merge applies to --format acled (use `extractor merge` for every record type)")
-    if not input_path.is_file():
-        fail_usage(f"{input_path}: no such file" if not input_path.exists() else f"{input_path}: not a regular file")
-    if output != "-" and Path(output).exists() and os.path.realpath(output) == os.path.realpath(input_path):
-        fail_usage(f"-o {output}: is the input; write the export somewhere else")
+    require_input_not_output(input_path, output, "export")
     if output != "-" and Path(output).is_dir():
         fail_usage(f"-o {output}: is a directory")
     try:

@@ -8,13 +8,12 @@ article), so a very large corpus is merged per slice a team already has (a month
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from extractor.cli.common import atomic_target, err, fail_usage, say_error
+from extractor.cli.common import atomic_target, err, fail_usage, require_input_not_output, say_error
 
 
 def merge_command(
@@ -31,10 +30,7 @@ def merge_command(
     from extractor.corpus import merge_extractions
     from extractor.export.reader import BadLine, read_extractions
 
-    if not input_path.is_file():
-        fail_usage(f"{input_path}: no such file" if not input_path.exists() else f"{input_path}: not a regular file")
-    if output != "-" and Path(output).exists() and os.path.realpath(output) == os.path.realpath(input_path):
-        fail_usage(f"-o {output}: is the input; write the merge somewhere else")
+    require_input_not_output(input_path, output, "merge")
     incidents = None
     if gold is not None:
         from extractor.eval.merging import load_clusters
