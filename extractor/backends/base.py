@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from extractor.errors import ConfigError
 from extractor.schemas import Usage
 
 
@@ -88,6 +89,15 @@ class Backend(ABC):
     @abstractmethod
     async def complete(self, response_model: type[BaseModel], messages: list[dict[str, str]]) -> CallResult:
         """One structured call (with re-asks); raise `BackendError` when it fails for good."""
+
+    def request_body(self, response_model: type[BaseModel], messages: list[dict[str, str]]) -> dict[str, Any]:
+        """The JSON body `complete` would POST for this call (an OpenAI Batch API request)."""
+        raise ConfigError(f"{self.label} cannot take part in a Batch API job: use an OpenAI-compatible model (openai/..., vllm/..., --base-url)")
+
+    def parse_completion(self, response_model: type[BaseModel], completion: dict[str, Any]) -> CallResult:
+        """Validate a chat completion that arrived out of band (a Batch API result) as
+        `complete` validates a live reply; raise `BackendError` when it does not hold."""
+        raise ConfigError(f"{self.label} cannot take part in a Batch API job")
 
     async def aclose(self) -> None:  # pragma: no cover - overridden where needed
         """Release connections or other resources."""

@@ -105,10 +105,11 @@ def response_text(response: Any) -> str | None:
     return getattr(message, "content", None)
 
 
-def _failure(exc: BaseException, counters: _CallCounters) -> BackendError:
-    """One BackendError for whatever instructor (or the transport below it) raised."""
+def _failure(exc: BaseException, counters: _CallCounters, *, parsing: bool = False) -> BackendError:
+    """One BackendError for whatever instructor (or the transport below it) raised.
+    `parsing`: the exception came from parsing a reply directly (no re-ask wrapper)."""
     cause = exc.__cause__ or exc if isinstance(exc, InstructorRetryException) else exc
-    if isinstance(exc, InstructorRetryException) and isinstance(
+    if (parsing or isinstance(exc, InstructorRetryException)) and isinstance(
         cause, (PydanticValidationError, json.JSONDecodeError, InstructorValidationError)
     ):
         message = f"invalid output after {counters.responses} attempt(s): {first_line(cause, MESSAGE_LIMIT)}"
@@ -138,6 +139,41 @@ class InstructorBackend(Backend):
     def request_params(self) -> dict[str, Any]:
         """Keyword arguments of every request besides the messages and the schema."""
         return {"model": self.model, **self.params.as_dict()}
+
+    #: the instructor mode of this backend's calls
+    instructor_mode: instructor.Mode = instructor.Mode.TOOLS
+
+    def parse_completion(self, response_model: type[BaseModel], completion: dict[str, Any]) -> CallResult:
+        """Validate a chat completion that arrived out of band (a Batch API result) with
+        instructor's own response processing, the schema model and mode of a live call, and
+        the same failure kinds; there is no re-ask (the request already ran)."""
+        from instructor.processing import process_response
+        from openai.types.chat import ChatCompletion
+
+        counters = _CallCounters()
+        try:
+            response = ChatCompletion.model_validate(completion)
+        except PydanticValidationError as exc:
+            raise BackendError(f"not a chat completion: {first_line(exc, MESSAGE_LIMIT)}", kind="transport") from exc
+        self.mark_cut_off(response)
+        counters._on_response(response)
+        try:
+            parsed = process_response(
+                response, response_model=schema_model(response_model), stream=False, mode=self.instructor_mode
+            )
+        except Exception as exc:  # noqa: BLE001 - every parse failure becomes one BackendError
+            error = _failure(exc, counters, parsing=True)
+            error.attempts = 1
+            raise error from error.__cause__
+        return CallResult(parsed=parsed, usage=counters.usage)
+
+    def mark_cut_off(self, response: Any) -> None:
+        """Mark a reply that used all of max_tokens as cut off (finish_reason "length"):
+        some servers report a forced tool call that stopped there as complete."""
+        usage = getattr(response, "usage", None)
+        choices = getattr(response, "choices", None) or []
+        if usage is not None and choices and (usage.completion_tokens or 0) >= self.params.max_tokens:
+            choices[0].finish_reason = "length"
 
     @property
     def call_deadline(self) -> float | None:

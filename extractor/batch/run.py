@@ -18,6 +18,7 @@ from extractor.batch.inputs import Document, InputProblem, iter_documents
 from extractor.batch.jsonl import JsonlWriter
 from extractor.errors import first_line, root_cause
 from extractor.pipeline import Extractor
+from extractor.pipeline.deferred import CallsPending
 from extractor.schemas import Extraction
 from extractor.secrets import redact
 
@@ -31,6 +32,18 @@ class BatchCounts:
     failed: int = 0
     #: inputs not read on purpose (symbolic links that leave their directory)
     passed_over: int = 0
+    #: documents waiting for Batch API answers
+    pending: int = 0
+
+
+def stamp(result: Extraction, doc: Document) -> None:
+    """What a result carries of its input (source, hash, path, encoding): every engine writes it."""
+    result.source = doc.source
+    result.meta.input_sha256 = doc.sha256
+    result.meta.input_encoding = doc.encoding
+    result.meta.input_path = doc.path
+    if doc.encoding != "utf-8":
+        result.meta.warnings.append(f"decoded as {doc.encoding} (not valid UTF-8)")
 
 
 @dataclass
@@ -43,9 +56,11 @@ class Batch:
     #: called with each failure's one-line (redacted) message
     on_error: Callable[[str], None] = lambda message: None
     #: called with each finished document's result, after it is written
-    on_result: Callable[[Document, Extraction], None] = lambda doc, result: None
+    on_result: Callable[[Document | None, Extraction], None] = lambda doc, result: None
     #: called with each exception (for --debug tracebacks)
     on_exception: Callable[[BaseException], None] = lambda exc: None
+    #: called with a document whose model calls wait for a Batch API answer (`pipeline.deferred`)
+    on_pending: Callable[[Document, CallsPending], None] | None = None
     counts: BatchCounts = field(default_factory=BatchCounts)
 
     def fail(self, source: str, error_class: str, message: str, attempts: int = 0, sha: str | None = None) -> None:
@@ -59,6 +74,23 @@ class Batch:
                  "message": message, "attempts": attempts,
                  "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
             )  # fmt: skip
+
+    def report_problems(self, problems: Iterable[InputProblem]) -> None:
+        """Inputs found unreadable while listing them: error lines (or passed over, for
+        symbolic links that leave their directory)."""
+        for problem in problems:
+            if problem.skipped:
+                self.counts.passed_over += 1
+                self.on_error(redact(problem.message))
+            else:
+                self.fail(problem.source, "InputError", problem.message)
+
+    def write(self, result: Extraction, doc: Document | None = None) -> None:
+        """Append a finished document's record and count it."""
+        if self.output is not None:
+            self.output.write(result.model_dump(mode="json"))
+        self.counts.ok += 1
+        self.on_result(doc, result)
 
     def select(
         self,
@@ -74,12 +106,7 @@ class Batch:
         """The documents to extract, read one at a time as the run asks for them (a corpus
         is never held in memory): unreadable ones become error lines and finished ones are
         skipped as they are met, each advancing the progress."""
-        for problem in problems:
-            if problem.skipped:
-                self.counts.passed_over += 1
-                self.on_error(redact(problem.message))
-            else:
-                self.fail(problem.source, "InputError", problem.message)
+        self.report_problems(problems)
         backend, prompt = self.extractor.backend.identity, self.extractor.prompts.id
         for item in iter_documents(sources, max_bytes=max_bytes, fallback=fallback, input_format=input_format):
             if isinstance(item, InputProblem):
@@ -114,19 +141,15 @@ class Batch:
             doc = in_flight.pop(key)
             source = doc.source
             on_progress()
+            if isinstance(result, CallsPending) and self.on_pending is not None:
+                self.counts.pending += 1
+                self.on_pending(doc, result)
+                continue
             if isinstance(result, BaseException):
                 self.on_exception(result)
                 self.fail(source, type(root_cause(result)).__name__, f"{source}: {first_line(result)}",
                           getattr(result, "attempts", 0), doc.sha256)  # fmt: skip
                 continue
-            result.source = source
-            result.meta.input_sha256 = doc.sha256
-            result.meta.input_encoding = doc.encoding
-            result.meta.input_path = doc.path
-            if doc.encoding != "utf-8":
-                result.meta.warnings.append(f"decoded as {doc.encoding} (not valid UTF-8)")
-            if self.output is not None:
-                self.output.write(result.model_dump(mode="json"))
-            self.counts.ok += 1
-            self.on_result(doc, result)
+            stamp(result, doc)
+            self.write(result, doc)
         return self.counts

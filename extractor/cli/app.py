@@ -1,5 +1,5 @@
 """Command line: `extractor extract`, `extractor export`, `extractor merge`, `extractor eval`,
-`extractor cache ...`, `extractor gold from-review`.
+`extractor cache ...`, `extractor gold from-review`, `extractor batch ...` (OpenAI Batch API).
 
 Exit codes: 0 all documents ok, 1 some documents (or eval gates) failed, 2 usage error.
 Each command lives in its own module; this one only assembles the Typer application.
@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from extractor import __version__
+from extractor.cli.batch import batch_app
 from extractor.cli.cache import cache_app
 from extractor.cli.eval import eval_command
 from extractor.cli.export import export_command
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(cache_app, name="cache")
 app.add_typer(gold_app, name="gold")
+app.add_typer(batch_app, name="batch")
 app.command("extract")(extract)
 app.command("eval")(eval_command)
 app.command("export")(export_command)

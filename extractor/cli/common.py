@@ -109,12 +109,13 @@ def warn(message: str) -> None:
     err.print(f"warning: {printable(redact(message))}", highlight=False, soft_wrap=True, markup=False)
 
 
-def register_run_secrets(base_url: str | None) -> None:
+def register_run_secrets(base_url: str | None, api_key: str | None = None) -> None:
     """Every secret this run may send anywhere, registered for redaction whatever its shape."""
     from extractor.secrets import register_secret, register_url_secrets
 
     for name in ("OPENAI_API_KEY", "EXTRACTOR_API_KEY"):
         register_secret(os.environ.get(name))
+    register_secret(api_key)
     register_url_secrets(base_url)
 
 

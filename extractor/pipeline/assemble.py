@@ -38,6 +38,8 @@ class PassOutput:
     name: str
     items: list[Any]
     stat: PassStat
+    #: the call still to be answered (a batch job's request), when no answer was at hand
+    pending: Any = None
 
 
 @dataclass(frozen=True)

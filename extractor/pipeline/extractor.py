@@ -23,6 +23,7 @@ from extractor.config import ExtractorConfig
 from extractor.errors import CacheError, ConfigError
 from extractor.llm.prompts import PromptSet
 from extractor.pipeline.assemble import AssemblyOptions, assemble
+from extractor.pipeline.deferred import AnswerBook
 from extractor.pipeline.plan import plan
 from extractor.pipeline.run import BATCH_CALLS, PassRunner
 from extractor.records import schema_hash
@@ -41,7 +42,9 @@ class Extractor:
     """Configured extractor. Reuse one instance for many documents: the model stays loaded.
 
     `Extractor(config)` or `Extractor(model="local", **fields)` (the fields of
-    `ExtractorConfig`); `backend=` injects a ready backend (tests, embedding).
+    `ExtractorConfig`); `backend=` injects a ready backend (tests, embedding); `answers=`
+    answers cache misses from a Batch API results file instead of the model
+    (`pipeline.deferred`).
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class Extractor:
         *,
         backend: Backend | None = None,
         cache_instance: ResponseCache | None = None,
+        answers: AnswerBook | None = None,
         **options: Any,
     ):
         if isinstance(model, ExtractorConfig):
@@ -73,7 +77,8 @@ class Extractor:
         self.prompts = PromptSet.load(config.prompt_version)
         self.cache = cache_instance if cache_instance is not None else self._open_cache(config)
         self.schema_hash = schema_hash(self.prompts.style)
-        self.runner = PassRunner(self.backend, self.prompts, self.cache, schema_hash=self.schema_hash, replay=config.replay)
+        self.runner = PassRunner(self.backend, self.prompts, self.cache, schema_hash=self.schema_hash, replay=config.replay,
+                                 answers=answers)
         self._assembly = AssemblyOptions(
             ungrounded=config.ungrounded,
             participants_as_actors=config.participants_as_actors,

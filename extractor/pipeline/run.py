@@ -24,6 +24,7 @@ from extractor.llm.drafts import grounding_against
 from extractor.llm.partial_json import close_after_last_item
 from extractor.llm.prompts import PromptSet
 from extractor.pipeline.assemble import PassOutput
+from extractor.pipeline.deferred import AnswerBook, CallsPending, PendingCall
 from extractor.records import passes_for
 from extractor.schemas import PassStat, Usage
 from extractor.text.chunking import Chunk
@@ -49,9 +50,12 @@ class PassRunner:
     """Answers (chunk, pass) jobs for one Extractor: from the cache, or by calling the backend."""
 
     def __init__(
-        self, backend: Backend, prompts: PromptSet, cache: ResponseCache | None, *, schema_hash: str, replay: bool
+        self, backend: Backend, prompts: PromptSet, cache: ResponseCache | None, *, schema_hash: str, replay: bool,
+        answers: AnswerBook | None = None,
     ):
         self.backend = backend
+        #: where misses are answered instead of the model (None: call the model)
+        self.answers = answers
         self.prompts = prompts
         self.cache = cache
         self.schema_hash = schema_hash
@@ -75,7 +79,10 @@ class PassRunner:
         return self.passes[name].answer_model
 
     async def run_all(self, jobs: list[PassJob], published: str | None) -> list[PassOutput]:
-        """Every job (chunk-major order); outputs in the same order."""
+        """Every job (chunk-major order); outputs in the same order. Raises `CallsPending`
+        when an answer book leaves calls unanswered."""
+        if self.answers is not None:
+            return self._complete(await self._each_from_book(jobs, published))
         if self.backend.capabilities.prefix_reuse:
             # Keep chunk-major order, one call at a time, so the backend reuses the article prefix.
             return [await self.one(job, published) for job in jobs]
@@ -86,6 +93,28 @@ class PassRunner:
         except ExceptionGroup as group_error:
             raise group_error.exceptions[0]  # keeps its own __cause__ (the root error class)
         return [task.result() for task in tasks]
+
+    async def _each_from_book(self, jobs: list[PassJob], published: str | None) -> list[PassOutput]:
+        """Every job against the answer book, none cancelled by another's failure: each valid
+        answer reaches the cache and each refused one the book's `failed`, whatever its
+        neighbours did. The first failure is raised after all have run."""
+        outputs: list[PassOutput] = []
+        failures: list[ExtractionError] = []
+        for job in jobs:
+            try:
+                outputs.append(await self.one(job, published))
+            except ExtractionError as exc:
+                failures.append(exc)
+        if failures:
+            raise failures[0]
+        return outputs
+
+    @staticmethod
+    def _complete(outputs: list[PassOutput]) -> list[PassOutput]:
+        pending = [output.pending for output in outputs if output.pending is not None]
+        if pending:
+            raise CallsPending(pending)
+        return outputs
 
     def _key(self, name: str, chunk: Chunk, messages: list[dict[str, str]], *, legacy: bool = False) -> str:
         if self.cache is None:
@@ -134,6 +163,8 @@ class PassRunner:
         hit = self._from_cache(key, name, chunk, started, messages)
         if hit is not None:
             return hit
+        if self.answers is not None:
+            return self._from_book(job, key, messages, started)
         if self.replay:
             raise ExtractionError(
                 f"replay: no cached answer for the {name} pass on chunk {chunk.index} "
@@ -145,6 +176,33 @@ class PassRunner:
                     result = await self.backend.complete(self.answer_model(name), messages)
             except BackendError as exc:
                 return self._salvage(chunk, name, exc, started, key)
+        return self._answered(chunk, name, key, result, started)
+
+    def _from_book(self, job: PassJob, key: str, messages: list[dict[str, str]], started: float) -> PassOutput:
+        """A miss answered by the book (validated by the backend as a live reply, salvaged
+        and cached the same way), or left pending when the book has no answer for it."""
+        chunk, name, book = job.chunk, job.name, self.answers
+        assert book is not None
+        model = self.answer_model(name)
+        if key not in book:
+            stat = PassStat(name=name, chunk=chunk.index, cache_hit=False, seconds=0.0)
+            return PassOutput(chunk, name, [], stat, pending=PendingCall(key, name, chunk.index, messages, model))
+        try:
+            if key in book.errors:
+                raise BackendError(book.errors[key], kind="other")
+            with grounding_against(chunk.text):
+                result = self.backend.parse_completion(model, book.completions[key])
+            output = self._answered(chunk, name, key, result, started)
+        except BackendError as exc:
+            try:
+                return self._salvage(chunk, name, exc, started, key)
+            except ExtractionError as failed:
+                book.failed[key] = str(failed)
+                raise
+        return output
+
+    def _answered(self, chunk: Chunk, name: str, key: str, result: Any, started: float) -> PassOutput:
+        """A validated answer: its stat, cached, as the pass's output."""
         stat = PassStat(
             name=name,
             chunk=chunk.index,

@@ -277,3 +277,43 @@ def test_extractor_with_the_server_backend(backend, tmp_path, monkeypatch):
 def backend_url(backend: OpenAIBackend) -> str:
     return backend.base_url.rstrip("/")
 
+
+
+def test_a_batch_job_run_on_the_server_ingests_to_the_online_records(server, tmp_path):
+    """prepare -> each request line POSTed to llama_cpp.server as it stands -> ingest: the
+    records of an online run on the same server (re-asks off on both sides)."""
+    from tests.support.cli import cli_env, run_cli
+
+    version = write_dictating_prompts(tmp_path / "prompts")
+    env = cli_env(tmp_path / "home", EXTRACTOR_PROMPTS_DIR=str(tmp_path / "prompts"))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kano.txt").write_text(ARTICLE + "\n", encoding="utf-8")
+    (docs / "jos.txt").write_text(ARTICLE.replace("Kano", "Jos").replace("three", "five") + "\n", encoding="utf-8")
+    model = ["--model", "llamacpp/smollm2", "--base-url", server, "--prompt-version", version]
+    online = run_cli("extract", str(docs), *model, "--max-reasks", "0", "--cache-dir", str(tmp_path / "c1"),
+                     "-o", str(tmp_path / "online.jsonl"), env=env, timeout=600)  # fmt: skip
+    assert online.returncode == 0, online.stderr
+
+    requests, results = tmp_path / "requests.jsonl", tmp_path / "results.jsonl"
+    cache = ["--cache-dir", str(tmp_path / "c2")]
+    prepared = run_cli("batch", "prepare", str(docs), *model, *cache, "-o", str(requests), env=env)
+    assert prepared.returncode == 0, prepared.stderr
+    with requests.open(encoding="utf-8") as lines, results.open("w", encoding="utf-8") as out:
+        for line in lines:
+            request = json.loads(line)
+            status, body = http_json("POST", server.removesuffix("/v1") + request["url"], request["body"], timeout=300)
+            assert status == 200, body
+            out.write(json.dumps({"custom_id": request["custom_id"], "response": {"status_code": 200, "body": json.loads(body)}}) + "\n")
+    ingested = run_cli("batch", "ingest", str(requests), str(results), *cache, "-o", str(tmp_path / "batch.jsonl"), env=env)
+    assert ingested.returncode == 0, ingested.stderr
+
+    def records(path: Path) -> dict[str, dict]:
+        out = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            out[Path(record["source"]).name] = {k: record[k] for k in ("actors", "events", "sanctions")}
+        return out
+
+    assert records(tmp_path / "batch.jsonl") == records(tmp_path / "online.jsonl")
+    assert sorted(records(tmp_path / "batch.jsonl")) == ["jos.txt", "kano.txt"]

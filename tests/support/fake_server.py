@@ -42,6 +42,10 @@ or as a process (for benchmarks):
 
     python -m tests.support.fake_server --port 8765 --latency-ms 200 [--fault 500 ...]
 
+A minimal Batch API is there too: `POST /v1/files` (multipart upload), `POST /v1/batches`
+(runs every request line at once, each taking the next fault, and completes), `GET
+/v1/batches/{id}` and `GET /v1/files/{id}/content`.
+
 A running process also takes `POST /_control/faults` ({"faults": [...], "default": "ok",
 "latency_ms": 200}) and lists what it received at `GET /_control/requests`.
 
@@ -385,6 +389,23 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def _upload(self, raw: bytes) -> None:
+        """POST /v1/files: a multipart form with `file` and `purpose`."""
+        from email.parser import BytesParser
+        from email.policy import default
+
+        form = BytesParser(policy=default).parsebytes(
+            f"Content-Type: {self.headers.get('Content-Type', '')}\r\n\r\n".encode() + raw
+        )
+        parts = {part.get_param("name", header="content-disposition"): part for part in form.iter_parts()}
+        if "file" not in parts:
+            self._send_json(400, {"error": {"message": "no file part", "type": "invalid_request_error"}})
+            return
+        purpose = (parts["purpose"].get_content() if "purpose" in parts else "batch").strip()
+        upload = parts["file"]
+        data = upload.get_payload(decode=True) or b""
+        self._send_json(200, self.server.owner._store_file(upload.get_filename() or "upload.jsonl", data, purpose))
+
     # -------------------------------------------------------------- routes
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         path = urlsplit(self.path).path.rstrip("/")
@@ -395,6 +416,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, [r.summary() for r in owner.requests])
         elif path in ("/health", "/_control/health"):
             self._send_json(200, {"status": "ok"})
+        elif re.fullmatch(r"/v1/batches/[\w-]+", path) and path.rsplit("/", 1)[1] in owner.batches:
+            self._send_json(200, owner.batches[path.rsplit("/", 1)[1]])
+        elif re.fullmatch(r"/v1/files/[\w-]+/content", path) and path.split("/")[3] in owner.files:
+            data = owner.files[path.split("/")[3]]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
         else:
             self._send_json(404, {"error": {"message": f"no route {path}", "type": "not_found"}})
 
@@ -416,6 +446,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(400, {"error": {"message": str(exc), "type": "invalid_request_error"}})
                 return
             self._send_json(200, {"queued": owner.queued})
+            return
+        if path == "/v1/files":
+            self._upload(raw)
+            return
+        if path == "/v1/batches":
+            request = json.loads(raw or b"{}")
+            if request.get("input_file_id") not in owner.files:
+                self._send_json(404, {"error": {"message": "no such file", "type": "invalid_request_error"}})
+                return
+            self._send_json(200, owner.run_batch(request["input_file_id"], request.get("endpoint", ""),
+                                                 request.get("completion_window", "24h")))  # fmt: skip
             return
         if not path.endswith("/chat/completions"):
             self._send_json(404, {"error": {"message": f"no route {path}", "type": "not_found"}})
@@ -458,6 +499,9 @@ class FakeOpenAIServer:
         self._queue: collections.deque[Fault] = collections.deque()
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
+        #: the Batch API's uploaded and produced files, and its batches
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
         self._in_flight = 0
         #: the most chat-completion requests this server was answering at one time
         self.max_in_flight = 0
@@ -596,19 +640,7 @@ class FakeOpenAIServer:
             self._hostile(handler, kind, body)
             return
 
-        answer = build_answer(pass_name or "", article)
-        arguments = json.dumps(answer, ensure_ascii=False)
-        finish = "stop"
-        if kind == "truncated_json":
-            arguments = arguments[: max(1, len(arguments) // 2)]
-        elif kind == "schema_invalid":
-            arguments = json.dumps({"hacked": True})
-        elif kind == "ungrounded":
-            arguments = json.dumps(_ungrounded(answer))
-        elif kind == "length":
-            arguments = arguments[: max(1, len(arguments) // 2)]
-            finish = "length"
-        payload = self._completion(body, tool_name, arguments, finish)
+        payload = self._payload(body, tool_name, pass_name, article, kind)
         if kind in ("huge_body", "huge_declared"):
             data = json.dumps(payload).encode()[:-1] + b" " * (9 * 1024 * 1024) + b"}"
             try:
@@ -642,6 +674,64 @@ class FakeOpenAIServer:
             handler._send_json(200, payload)
         except OSError:
             handler._drop(reset=False)
+
+    def _payload(self, body: dict[str, Any], tool_name: str | None, pass_name: str | None, article: str, kind: str) -> dict[str, Any]:
+        """The chat completion of an answer fault (ok, truncated_json, schema_invalid, ungrounded, length)."""
+        answer = build_answer(pass_name or "", article)
+        arguments = json.dumps(answer, ensure_ascii=False)
+        finish = "stop"
+        if kind == "truncated_json":
+            arguments = arguments[: max(1, len(arguments) // 2)]
+        elif kind == "schema_invalid":
+            arguments = json.dumps({"hacked": True})
+        elif kind == "ungrounded":
+            arguments = json.dumps(_ungrounded(answer))
+        elif kind == "length":
+            arguments = arguments[: max(1, len(arguments) // 2)]
+            finish = "length"
+        return self._completion(body, tool_name, arguments, finish)
+
+    # -------------------------------------------------------------- Batch API (files, batches)
+    def _store_file(self, name: str, data: bytes, purpose: str) -> dict[str, Any]:
+        with self._lock:
+            file_id = f"file-fake-{len(self.files)}"
+            self.files[file_id] = data
+        return {"id": file_id, "object": "file", "bytes": len(data), "created_at": int(time.time()),
+                "filename": name, "purpose": purpose, "status": "processed"}  # fmt: skip
+
+    def run_batch(self, input_file_id: str, endpoint: str, window: str) -> dict[str, Any]:
+        """Run every request line of an uploaded file at once (each takes the next fault, like a
+        live request) and store the output and error files; the finished batch object."""
+        lines, errors = [], []
+        for number, line in enumerate(self.files[input_file_id].decode().splitlines()):
+            request = json.loads(line)
+            body = request["body"]
+            tool_name, pass_name = _pass_of(body)
+            article = article_of(body.get("messages") or [])
+            fault = self._next_fault(pass_name, article)
+            with self._lock:
+                self._requests.append(RecordedRequest(len(self._requests), time.monotonic(), "BATCH", request["url"], {},
+                                                      body, tool_name, pass_name, fault.kind))  # fmt: skip
+            result = {"id": f"batch_req_{number}", "custom_id": request["custom_id"]}
+            if fault.kind in _STATUS_FAULTS:
+                errors.append({**result, "response": None,
+                               "error": {"code": fault.kind, "message": f"fake batch fault {fault.kind}"}})  # fmt: skip
+                continue
+            payload = self._payload(body, tool_name, pass_name, article, fault.kind)
+            lines.append({**result, "response": {"status_code": 200, "request_id": f"req_{number}", "body": payload},
+                          "error": None})  # fmt: skip
+        encode = lambda rows: "".join(json.dumps(r) + "\n" for r in rows).encode()  # noqa: E731
+        output = self._store_file("output.jsonl", encode(lines), "batch_output")["id"] if lines else None
+        error_file = self._store_file("errors.jsonl", encode(errors), "batch_output")["id"] if errors else None
+        with self._lock:
+            batch_id = f"batch_fake_{len(self.batches)}"
+            self.batches[batch_id] = {
+                "id": batch_id, "object": "batch", "endpoint": endpoint, "input_file_id": input_file_id,
+                "completion_window": window, "status": "completed", "created_at": int(time.time()),
+                "output_file_id": output, "error_file_id": error_file,
+                "request_counts": {"total": len(lines) + len(errors), "completed": len(lines), "failed": len(errors)},
+            }  # fmt: skip
+            return self.batches[batch_id]
 
     def _completion(self, body: dict[str, Any], tool_name: str | None, arguments: str, finish: str) -> dict[str, Any]:
         with self._lock:

@@ -83,6 +83,7 @@ class LocalLlamaBackend(InstructorBackend):
 
     provider = "local"
     mode = "json_schema"  # rewritten to llama.cpp json_object + schema by _raw_create
+    instructor_mode = instructor.Mode.JSON_SCHEMA
     # One in-process model runs one call at a time and keeps the evaluated prompt between calls.
     capabilities = Capabilities(prefix_reuse=True, max_concurrency=1)
 

@@ -8,10 +8,11 @@ from urllib.parse import urlsplit
 
 import instructor
 import openai
+from pydantic import BaseModel
 from openai._constants import DEFAULT_CONNECTION_LIMITS
 
 from extractor.backends.base import Capabilities, GenerationParams
-from extractor.backends.instructor_calls import InstructorBackend, current_call
+from extractor.backends.instructor_calls import InstructorBackend, current_call, schema_model
 from extractor.backends.remote.bounded import BoundedTransport
 from extractor.backends.remote.retry import RetryPolicy, with_retries
 from extractor.errors import BadReply, ConfigError
@@ -112,6 +113,7 @@ class OpenAIBackend(InstructorBackend):
         env_key = "OPENAI_API_KEY" if provider == "openai" else "EXTRACTOR_API_KEY"
         self._api_key = api_key or os.environ.get(env_key) or "not-needed"
         self._mode = mode or DEFAULT_MODES.get(provider, instructor.Mode.TOOLS)
+        self.instructor_mode = self._mode
         self.mode = self._mode.name.lower()
         self.retry = retry or RetryPolicy(attempt_timeout=timeout)
         self.timeout = timeout
@@ -148,17 +150,23 @@ class OpenAIBackend(InstructorBackend):
         """llama_cpp.server reports finish_reason "tool_calls" even when a forced tool call
         stopped at max_tokens; mark such answers "length" so instructor fails them as
         incomplete instead of re-asking a truncated JSON at full cost."""
-        max_tokens = self.params.max_tokens
 
         async def create_marking_cut_off(*args: Any, **kwargs: Any) -> Any:
             response = await create(*args, **kwargs)
-            usage = getattr(response, "usage", None)
-            choices = getattr(response, "choices", None) or []
-            if usage is not None and choices and (usage.completion_tokens or 0) >= max_tokens:
-                choices[0].finish_reason = "length"
+            self.mark_cut_off(response)
             return response
 
         return create_marking_cut_off
+
+    def request_body(self, response_model: type[BaseModel], messages: list[dict[str, str]]) -> dict[str, Any]:
+        """The body `complete` POSTs for this call, built by instructor's own request
+        preparation (tools, tool_choice or response_format for this backend's mode)."""
+        from instructor.processing import handle_response_model
+
+        _, body = handle_response_model(
+            schema_model(response_model), mode=self._mode, messages=messages, **self.request_params()
+        )
+        return body
 
     @staticmethod
     def _count_retry(_exc: BaseException) -> None:
