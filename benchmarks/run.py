@@ -24,8 +24,8 @@ from typing import Any
 
 from benchmarks.common import REPO, Context, busy_processes, fmt, loadavg, machine
 
-BENCHMARKS = ("overhead_http", "concurrency", "cache", "tokens", "local", "review_page", "streaming")
-QUICK_SKIPS = ("local", "review_page", "streaming")
+BENCHMARKS = ("overhead_http", "concurrency", "cache", "tokens", "local", "review_page", "streaming", "ray_engine")
+QUICK_SKIPS = ("local", "review_page", "streaming", "ray_engine")
 TITLES = {
     "overhead_http": "Framework overhead: HTTP (zero-latency loopback server)",
     "concurrency": "Concurrency scaling (loopback server, fixed latency)",
@@ -34,6 +34,7 @@ TITLES = {
     "local": "Embedded model (llama.cpp in-process, 2 cores)",
     "review_page": "Review page at batch size (export --format html, headless Chromium)",
     "streaming": "Large batches: first output and peak memory at 1k / 10k / 100k inputs (fake server)",
+    "ray_engine": "Ray engine: documents/s at 1 and 2 workers vs the local engine (fixed-latency fake server)",
 }
 DOC = REPO / "docs" / "BENCHMARKS.md"
 RESULTS = REPO / "benchmarks" / "results.json"

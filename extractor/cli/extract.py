@@ -34,6 +34,25 @@ InputFormatOpt = Annotated[
     typer.Option("--input-format", help="text (files, directories of *.txt) | jsonl (one document a line: "
                  "text, optional id, source, url, published)."),
 ]
+class Engine(StrEnum):
+    """`--engine`: this process, or a Ray cluster."""
+
+    local = "local"
+    ray = "ray"
+
+
+EngineOpt = Annotated[
+    Engine, typer.Option("--engine", help="local (this process) | ray (Ray Data actors; needs the ray extra: "
+                         "pip install 'extractor[ray]'). Same records, resume and error lines either way.")
+]
+RayAddressOpt = Annotated[
+    Optional[str], typer.Option("--ray-address", help="Ray cluster to join (e.g. auto, ray://head:10001); "
+                                "default: start a local one.")
+]
+RayWorkersOpt = Annotated[
+    int, typer.Option("--ray-workers", min=1, help="Ray actors, each with its own Extractor (model loaded once per "
+                      "actor); -j stays requests in flight per actor.")
+]
 ShardOpt = Annotated[
     Optional[str],
     typer.Option("--shard", metavar="I/N", help="Process shard I of N (1-based; files chosen by a hash of their path "
@@ -86,6 +105,9 @@ def extract(
     ] = False,
     input_format: InputFormatOpt = InputFormat.text,
     shard: ShardOpt = None,
+    engine: EngineOpt = Engine.local,
+    ray_address: RayAddressOpt = None,
+    ray_workers: RayWorkersOpt = 1,
     price_in: PriceInOpt = None,
     price_out: PriceOutOpt = None,
     debug: DebugOpt = False,
@@ -98,7 +120,7 @@ def extract(
             paths, output=output, errors=errors, pretty=pretty, published=published, force=force,
             concurrency=concurrency, max_bytes=max_bytes, encoding_fallback=encoding_fallback, debug=debug,
             follow_symlinks=follow_symlinks, prices=prices_from(price_in, price_out), shard=_parse_shard(shard),
-            input_format=input_format.value,
+            input_format=input_format.value, engine=(engine.value, ray_address, ray_workers),
             config_options=dict(
                 model=model, base_url=base_url, mode=mode, no_cache=no_cache, cache_dir=cache_dir, replay=replay,
                 keep_instructions=keep_instructions, prompt_version=prompt_version, timeout=timeout,
@@ -146,12 +168,15 @@ def _extract(
     paths: list[str], *, output: Path | None, errors: Path | None, pretty: bool, published: str | None, force: bool,
     concurrency: int | None, max_bytes: int, encoding_fallback: str, debug: bool, config_options: dict,
     follow_symlinks: bool = False, prices=None, shard: tuple[int, int] | None = None, input_format: str = "text",
+    engine: tuple[str, str | None, int] = ("local", None, 1),
 ) -> None:
     from extractor.batch import inputs, resume
     from extractor.batch.run import Batch
 
     fallback = _checked_options(published, encoding_fallback)
     config = build_config(**config_options)
+    if engine[0] == "ray":
+        _check_ray(paths)
     errors_path = errors or (output.with_name(output.name + ".errors.jsonl") if output else None)
 
     sources, problems = inputs.discover(paths, follow_symlinks=follow_symlinks, shard=shard,
@@ -202,7 +227,7 @@ def _extract(
                          input_format=input_format)
         try:
             show = (len(sources) > 1 or input_format == "jsonl") and not debug
-            asyncio.run(_run_with_progress(batch, selection, published, concurrency, show=show))
+            _run_with_progress(batch, selection, published, concurrency, show=show, engine=engine, config=config)
         except OutputError as exc:  # disk full, device gone: stop, keep what is written, say so
             stopped = exc
         if stopped is None:
@@ -256,7 +281,19 @@ def _checked_options(published: str | None, encoding_fallback: str) -> str | Non
         fail_usage(str(exc))
 
 
-async def _run_with_progress(batch, selection: dict, published, concurrency, *, show: bool) -> None:
+def _check_ray(paths: list[str]) -> None:
+    """Exit 2 when --engine ray cannot run: Ray missing, or stdin as input."""
+    from extractor.batch import inputs
+
+    try:
+        import ray.data  # noqa: F401
+    except ImportError:
+        fail_usage("--engine ray needs Ray Data: pip install 'extractor[ray]'")
+    if inputs.STDIN in paths:
+        fail_usage("--engine ray reads files and directories, not stdin (-)")
+
+
+def _run_with_progress(batch, selection: dict, published, concurrency, *, show: bool, engine, config) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -267,5 +304,12 @@ async def _run_with_progress(batch, selection: dict, published, concurrency, *, 
         total = len(selection["sources"]) if selection["input_format"] == "text" else None
         task = progress.add_task("extracting", total=total)
         advance = lambda: progress.advance(task)  # noqa: E731
+        name, address, workers = engine
+        if name == "ray":
+            from extractor.scale import ray_engine
+
+            ray_engine.run(batch, config, selection, published=published, concurrency=concurrency,
+                           workers=workers, address=address, on_progress=advance)  # fmt: skip
+            return
         documents = batch.select(**selection, on_progress=advance)
-        await batch.run(documents, published=published, concurrency=concurrency, on_progress=advance)
+        asyncio.run(batch.run(documents, published=published, concurrency=concurrency, on_progress=advance))
