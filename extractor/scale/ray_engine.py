@@ -39,6 +39,8 @@ DOCUMENT_SCHEMA = pa.schema([
 FILES_PER_READ = 16
 #: blocks a listing is split into at least (one per input when there are fewer)
 MIN_BLOCKS = 16
+#: reader tasks running at once
+READ_TASKS = 2
 
 
 def read_sources(
@@ -140,7 +142,10 @@ def read_documents(
     per_task = 1 if input_format == "jsonl" else max(1, min(FILES_PER_READ, len(listed) // MIN_BLOCKS))
     blocks = max(1, -(-len(listed) // per_task))
     return ray.data.from_items(listed, override_num_blocks=blocks).map_batches(
-        read_sources, batch_size=per_task, batch_format="pyarrow", num_cpus=0,
+        # Reading is light: a couple of tasks at a time, each reusing its worker process. Every
+        # extra concurrent task would start (and import into) a worker process of its own,
+        # which on a small machine delays the extraction actors' start by tens of seconds.
+        read_sources, batch_size=per_task, batch_format="pyarrow", num_cpus=0, concurrency=READ_TASKS,
         fn_kwargs={"max_bytes": max_bytes, "fallback": fallback, "input_format": input_format,
                    "done": frozenset(done), "backend": backend, "prompt": prompt},
     )  # fmt: skip
