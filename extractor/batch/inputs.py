@@ -49,9 +49,18 @@ class InputProblem:
     skipped: bool = False
 
 
-def real_paths(sources: list[str]) -> set[str]:
-    """The resolved paths of the discovered inputs (stdin left out), to test an output against."""
-    return {os.path.realpath(source) for source in sources if source != STDIN}
+def real_paths(sources: list[str], targets: Iterable[Path | None] = ()) -> set[str]:
+    """The resolved paths of the discovered inputs (stdin left out), to test an output against.
+
+    With `targets`, only the inputs that could be one of them are resolved: those with a
+    target's real file name, and symbolic links (whose own name says nothing). A corpus of
+    100,000 files then costs 100,000 cheap link checks instead of 100,000 resolutions.
+    """
+    names = {os.path.basename(os.path.realpath(t)) for t in targets if t is not None}
+    return {
+        os.path.realpath(source) for source in sources
+        if source != STDIN and (not names or os.path.basename(source) in names or os.path.islink(source))
+    }  # fmt: skip
 
 
 class _Inside:

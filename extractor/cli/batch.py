@@ -138,6 +138,21 @@ def ingest_command(
     raise typer.Exit(1 if docs.failed or docs.pending or counts.bad_results else 0)
 
 
+BatchIdArg = Annotated[str, typer.Argument(help="The id `batch submit` printed.")]
+
+
+def _remote(base_url: str | None, api_key: str | None, debug: bool, call):
+    """Run `call(client)` against the endpoint's Batch API; a failure is one line."""
+    from extractor.scale import batch_remote
+
+    setup_logging(debug)
+    register_run_secrets(base_url, api_key)
+    try:
+        return call(batch_remote.client(base_url, api_key))
+    except (ExtractorError, OSError) as exc:
+        _fail(exc, debug)
+
+
 @batch_app.command("submit")
 def submit_command(
     requests: Annotated[Path, typer.Argument(help="The requests file to upload.")],
@@ -149,38 +164,23 @@ def submit_command(
     """Upload REQUESTS and create a batch over it; prints the batch id."""
     from extractor.scale import batch_remote
 
-    setup_logging(debug)
-    register_run_secrets(base_url, api_key)
     if not requests.is_file():
         fail_usage(f"{requests}: requests file not found")
-    try:
-        typer.echo(batch_remote.submit(batch_remote.client(base_url, api_key), requests, window=window))
-    except (ExtractorError, OSError) as exc:
-        _fail(exc, debug)
+    typer.echo(_remote(base_url, api_key, debug, lambda api: batch_remote.submit(api, requests, window=window)))
 
 
 @batch_app.command("status")
-def status_command(
-    batch_id: Annotated[str, typer.Argument(help="The id `batch submit` printed.")],
-    base_url: BaseUrlOpt = None,
-    api_key: ApiKeyOpt = None,
-    debug: DebugOpt = False,
-) -> None:
+def status_command(batch_id: BatchIdArg, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None, debug: DebugOpt = False) -> None:
     """The batch's status and request counts."""
     from extractor.scale import batch_remote
 
-    setup_logging(debug)
-    register_run_secrets(base_url, api_key)
-    try:
-        state = batch_remote.status(batch_remote.client(base_url, api_key), batch_id)
-    except ExtractorError as exc:
-        _fail(exc, debug)
+    state = _remote(base_url, api_key, debug, lambda api: batch_remote.status(api, batch_id))
     typer.echo(f"{state.id}: {state.status} · {state.completed} of {state.total} completed, {state.failed} failed")
 
 
 @batch_app.command("fetch")
 def fetch_command(
-    batch_id: Annotated[str, typer.Argument(help="The id `batch submit` printed.")],
+    batch_id: BatchIdArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="Results file to write (JSONL).")],
     base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None,
@@ -189,10 +189,5 @@ def fetch_command(
     """Download a finished batch's results (and its error lines) to OUTPUT, for `batch ingest`."""
     from extractor.scale import batch_remote
 
-    setup_logging(debug)
-    register_run_secrets(base_url, api_key)
-    try:
-        lines = batch_remote.fetch(batch_remote.client(base_url, api_key), batch_id, output)
-    except (ExtractorError, OSError) as exc:
-        _fail(exc, debug)
+    lines = _remote(base_url, api_key, debug, lambda api: batch_remote.fetch(api, batch_id, output))
     typer.echo(f"{lines} result line(s) in {output}")

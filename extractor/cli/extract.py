@@ -185,7 +185,7 @@ def _extract(
         for problem in problems:
             say_error(problem.message)
         raise typer.Exit(2)
-    _check_outputs(output, errors_path, inputs.real_paths(sources))
+    _check_outputs(output, errors_path, inputs.real_paths(sources, (output, errors_path)))
 
     extractor = make_extractor(config)
     try:
