@@ -49,8 +49,10 @@ class JobCounts:
 class _RequestWriter:
     """Request lines, each custom_id once (two identical chunks make one call)."""
 
-    def __init__(self, path: Path, backend: Any):
+    def __init__(self, path: Path, backend: Any, *, keep_empty: bool = False):
         self.path = path
+        #: write the file even when it gets no line (the job's requests file always exists)
+        self.keep_empty = keep_empty
         self.backend = backend
         self.writer: JsonlWriter | None = None
         self.written: set[str] = set()
@@ -68,6 +70,8 @@ class _RequestWriter:
         return keys
 
     def close(self) -> None:
+        if self.writer is None and self.keep_empty:
+            self.writer = JsonlWriter(self.path, truncate=True, first_key="custom_id")
         if self.writer is not None:
             self.writer.close()
         elif self.path.exists() and batch_files.is_requests_file(self.path):
@@ -99,7 +103,7 @@ async def prepare(
         check_batchable(extractor)
         sources, problems = discover(paths, follow_symlinks=follow_symlinks, shard=shard,
                                      pattern="*.jsonl" if input_format == "jsonl" else "*.txt")  # fmt: skip
-        requests = _RequestWriter(requests_path, extractor.backend)
+        requests = _RequestWriter(requests_path, extractor.backend, keep_empty=True)
         manifest = JsonlWriter(batch_files.manifest_path(requests_path), truncate=True, first_key="extractor_batch")
         manifest.write(batch_files.manifest_header(config, extractor.backend.identity, extractor.prompts.id))
 

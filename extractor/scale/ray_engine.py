@@ -101,12 +101,11 @@ class ExtractBatch:
         out: list[dict[str, Any] | None] = [None] * len(batch)
         documents: dict[int, Document] = {}
         for number, row in enumerate(batch):
-            if row.get("error") or row.get("skipped") or not row.get("text"):
+            if row.get("skipped"):
+                out[number] = rows.status_row(row.get("source"), skipped=True, sha256=row.get("sha256"))
+            elif row.get("error") or not row.get("text"):
                 out[number] = rows.status_row(row.get("source"), error=redact(row.get("error") or "no text"),
-                                              error_class="InputError", skipped=bool(row.get("skipped")),
-                                              sha256=row.get("sha256"))  # fmt: skip
-                if row.get("skipped"):
-                    out[number].update(error=None, error_class=None)
+                                              error_class="InputError", sha256=row.get("sha256"))  # fmt: skip
             else:
                 documents[number] = _document(row, number)
         triples = ((str(n), doc.text, doc.published or self.published) for n, doc in documents.items())
@@ -131,13 +130,21 @@ def read_documents(
 ) -> Any:  # fmt: skip
     """A Dataset of document rows from files or directories (`*.txt`, or `*.jsonl` with
     `input_format="jsonl"`): listed here, read by Ray tasks. `done`, `backend` and `prompt`
-    turn documents already extracted by that model and prompt set into skipped rows."""
-    import ray.data
-
+    turn documents already extracted by that model and prompt set into skipped rows; an input
+    that cannot be listed is an error row."""
     sources, problems = discover(list(paths), follow_symlinks=follow_symlinks, shard=shard,
                                  pattern="*.jsonl" if input_format == "jsonl" else "*.txt")  # fmt: skip
-    listed = [{"source": s, "problem": None} for s in sources]
-    listed += [{"source": p.source, "problem": p.message} for p in problems if not p.skipped]
+    listed = [{"source": p.source, "problem": p.message} for p in problems if not p.skipped]
+    return _documents(sources, listed, input_format=input_format, max_bytes=max_bytes, fallback=fallback,
+                      done=done, backend=backend, prompt=prompt)  # fmt: skip
+
+
+def _documents(sources: list[str], problems: list[dict[str, Any]], *, input_format: str, max_bytes: int,
+               fallback: str | None, done: Iterable[resume.Key], backend: str, prompt: str) -> Any:  # fmt: skip
+    """The Dataset of listed inputs (and listing problems), read by Ray tasks."""
+    import ray.data
+
+    listed = [{"source": s, "problem": None} for s in sources] + problems
     # Small listings are spread over MIN_BLOCKS read tasks, so every actor gets work at once.
     per_task = 1 if input_format == "jsonl" else max(1, min(FILES_PER_READ, len(listed) // MIN_BLOCKS))
     blocks = max(1, -(-len(listed) // per_task))
@@ -201,8 +208,9 @@ def run(
     started = start(address, workers)
     try:
         extractor = batch.extractor
-        documents = read_documents(
-            selection["sources"], input_format=selection["input_format"], max_bytes=selection["max_bytes"],
+        # The selection was listed already (and its problems reported): read what it holds.
+        documents = _documents(
+            selection["sources"], [], input_format=selection["input_format"], max_bytes=selection["max_bytes"],
             fallback=selection["fallback"], done=selection["already"], backend=extractor.backend.identity,
             prompt=extractor.prompts.id,
         )  # fmt: skip

@@ -213,3 +213,20 @@ def test_ingest_refuses_a_job_prepared_with_other_prompts(job, tmp_path):
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
     assert "prepared for" in refused.stderr and "no answer would match" in refused.stderr
     assert not (tmp_path / "o.jsonl").exists() or (tmp_path / "o.jsonl").read_text() == ""
+
+
+def test_a_job_the_cache_answers_has_an_empty_requests_file_and_ingests_from_the_cache(job, server, tmp_path):
+    docs, env, model = job
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert run_cli("extract", str(docs), *model, *cache, "-o", str(tmp_path / "online.jsonl"), env=env).returncode == 0
+    server.clear_requests()
+    requests = tmp_path / "requests.jsonl"
+    prepared = run_cli("batch", "prepare", str(docs), *model, *cache, "-o", str(requests), env=env)
+    assert prepared.returncode == 0, prepared.stderr
+    assert requests.exists() and requests.read_text(encoding="utf-8") == ""
+    assert f"0 request(s) for 0 document(s) in {requests}; {len(PLACES)} already answered" in prepared.stderr
+    (tmp_path / "results.jsonl").write_text("", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    ingested = run_cli("batch", "ingest", str(requests), str(tmp_path / "results.jsonl"), *cache, "-o", str(out), env=env)
+    assert ingested.returncode == 0, ingested.stderr
+    assert by_file(out) == by_file(tmp_path / "online.jsonl") and server.completions() == []

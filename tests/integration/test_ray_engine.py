@@ -89,10 +89,11 @@ def test_engine_ray_writes_the_records_of_the_local_engine_and_resumes(server, t
     docs = write_docs(tmp_path / "docs")
     env = cli_env(tmp_path / "home")
     model = ["--model", "openai/fake", "--base-url", server.url, "--cache-dir", str(tmp_path / "cache")]
-    local = run_cli("extract", str(docs), *model, "-o", str(tmp_path / "local.jsonl"), env=env)
-    assert local.returncode == 1  # the empty file
+    missing = str(tmp_path / "missing.txt")  # a listing problem: one error line on either engine
+    local = run_cli("extract", str(docs), missing, *model, "-o", str(tmp_path / "local.jsonl"), env=env)
+    assert local.returncode == 1  # the empty file and the missing one
     started = time.monotonic()
-    on_ray = run_cli("extract", str(docs), *model, "--no-cache", "-o", str(tmp_path / "ray.jsonl"),
+    on_ray = run_cli("extract", str(docs), missing, *model, "--no-cache", "-o", str(tmp_path / "ray.jsonl"),
                      "--engine", "ray", "--ray-workers", "2", "-j", "2", env=env, timeout=240)  # fmt: skip
     print(f"ray engine run: {time.monotonic() - started:.1f} s")
     assert on_ray.returncode == 1, on_ray.stderr
@@ -100,6 +101,7 @@ def test_engine_ray_writes_the_records_of_the_local_engine_and_resumes(server, t
     assert len(comparable(tmp_path / "ray.jsonl")) == len(PLACES)
     strip = lambda errors: [{k: v for k, v in e.items() if k != "time"} for e in errors]  # noqa: E731
     assert strip(lines(tmp_path / "ray.jsonl.errors.jsonl")) == strip(lines(tmp_path / "local.jsonl.errors.jsonl"))
+    assert sorted(Path(e["source"]).name for e in lines(tmp_path / "ray.jsonl.errors.jsonl")) == ["empty.txt", "missing.txt"]
     assert f"{len(PLACES)} ok, 0 skipped" in on_ray.stderr
 
     again = run_cli("extract", str(docs), *model, "-o", str(tmp_path / "ray.jsonl"), "--engine", "ray", env=env, timeout=240)
