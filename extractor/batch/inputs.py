@@ -73,6 +73,7 @@ class _Inside:
 
     def __init__(self, root: Path):
         self.root = os.path.realpath(root)
+        self._below = self.root.rstrip(os.sep) + os.sep
         self._folders: dict[str, str] = {}
 
     def __call__(self, file: str) -> bool:
@@ -83,7 +84,7 @@ class _Inside:
             if folder not in self._folders:
                 self._folders[folder] = os.path.realpath(folder)
             real = os.path.join(self._folders[folder], name)
-        return real == self.root or real.startswith(self.root.rstrip(os.sep) + os.sep)
+        return real == self.root or real.startswith(self._below)
 
 
 def in_shard(relative: str, shard: tuple[int, int] | None) -> bool:
@@ -104,14 +105,16 @@ def resolved(path: str) -> str:
 
 
 def discover(paths: Iterable[str], *, follow_symlinks: bool = False, shard: tuple[int, int] | None = None,
-             pattern: str = "*.txt") -> tuple[list[str], list[InputProblem]]:  # fmt: skip
-    """Expand paths (files, directories recursively for `pattern`, '-' for stdin), keeping
-    only the files of `shard` (see `in_shard`) when one is given.
+             input_format: str = "text") -> tuple[list[str], list[InputProblem]]:  # fmt: skip
+    """Expand paths (files, directories recursively for `*.txt`, or `*.jsonl` with
+    `input_format="jsonl"`, '-' for stdin), keeping only the files of `shard` (see
+    `in_shard`) when one is given.
 
     Inside a directory, a file reached through a symbolic link that leads out of that
     directory is skipped (reported, not read) unless `follow_symlinks`: a link in a corpus
     must not send a file from elsewhere (a key file, say) to a model server.
     """
+    pattern = "*.jsonl" if input_format == "jsonl" else "*.txt"
     found: list[str] = []
     problems: list[InputProblem] = []
     for raw in paths:

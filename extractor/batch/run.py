@@ -36,6 +36,12 @@ class BatchCounts:
     pending: int = 0
 
 
+def failure_of(source: str, exc: BaseException) -> tuple[str, str, int]:
+    """A failed document's error class (the root cause), one-line message and attempts, as
+    every engine reports them."""
+    return type(root_cause(exc)).__name__, f"{source}: {first_line(exc)}", getattr(exc, "attempts", 0)
+
+
 def stamp(result: Extraction, doc: Document) -> None:
     """What a result carries of its input (source, hash, path, encoding): every engine writes it."""
     result.source = doc.source
@@ -107,16 +113,30 @@ class Batch:
         is never held in memory): unreadable ones become error lines and finished ones are
         skipped as they are met, each advancing the progress."""
         self.report_problems(problems)
+
+        def readable() -> Iterator[Document]:
+            for item in iter_documents(sources, max_bytes=max_bytes, fallback=fallback, input_format=input_format):
+                if isinstance(item, InputProblem):
+                    self.fail(item.source, "InputError", item.message)
+                    on_progress()
+                else:
+                    yield item
+
+        yield from self.not_done(readable(), already, on_progress)
+
+    def not_done(
+        self, documents: Iterable[Document], already: set[tuple[str, str, str, str]],
+        on_progress: Callable[[], None] = lambda: None,
+    ) -> Iterator[Document]:  # fmt: skip
+        """The documents whose resume key (this extractor's model and prompts) is not in
+        `already`; the others are counted as skipped."""
         backend, prompt = self.extractor.backend.identity, self.extractor.prompts.id
-        for item in iter_documents(sources, max_bytes=max_bytes, fallback=fallback, input_format=input_format):
-            if isinstance(item, InputProblem):
-                self.fail(item.source, "InputError", item.message)
-                on_progress()
-            elif resume.key(item.path or item.source, item.sha256, backend, prompt) in already:
+        for doc in documents:
+            if resume.key(doc.path or doc.source, doc.sha256, backend, prompt) in already:
                 self.counts.skipped += 1
                 on_progress()
             else:
-                yield item
+                yield doc
 
     async def run(
         self,
@@ -147,8 +167,7 @@ class Batch:
                 continue
             if isinstance(result, BaseException):
                 self.on_exception(result)
-                self.fail(source, type(root_cause(result)).__name__, f"{source}: {first_line(result)}",
-                          getattr(result, "attempts", 0), doc.sha256)  # fmt: skip
+                self.fail(source, *failure_of(source, result), doc.sha256)
                 continue
             stamp(result, doc)
             self.write(result, doc)

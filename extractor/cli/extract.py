@@ -179,8 +179,7 @@ def _extract(
         _check_ray(paths)
     errors_path = errors or (output.with_name(output.name + ".errors.jsonl") if output else None)
 
-    sources, problems = inputs.discover(paths, follow_symlinks=follow_symlinks, shard=shard,
-                                        pattern="*.jsonl" if input_format == "jsonl" else "*.txt")
+    sources, problems = inputs.discover(paths, follow_symlinks=follow_symlinks, shard=shard, input_format=input_format)
     if not sources and problems and all(p.source != inputs.STDIN and not p.skipped for p in problems):
         for problem in problems:
             say_error(problem.message)

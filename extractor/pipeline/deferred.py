@@ -13,6 +13,7 @@ leaves the next round's calls pending.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,8 +46,9 @@ class AnswerBook:
     call), so the caller can write them to a retry file.
     """
 
-    #: custom_id -> the chat completion (a dict, as the results file holds it)
-    completions: dict[str, Any] = field(default_factory=dict)
+    #: custom_id -> the chat completion (a dict, as the results file holds it); any mapping
+    #: (ingest keeps a large results file on disk)
+    completions: MutableMapping[str, Any] = field(default_factory=dict)
     #: custom_id -> the error the batch service reported instead of a completion
     errors: dict[str, str] = field(default_factory=dict)
     #: custom_id -> one-line reason its answer was refused (filled while documents run)

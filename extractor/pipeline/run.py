@@ -192,14 +192,13 @@ class PassRunner:
                 raise BackendError(book.errors[key], kind="other")
             with grounding_against(chunk.text):
                 result = self.backend.parse_completion(model, book.completions[key])
-            output = self._answered(chunk, name, key, result, started)
         except BackendError as exc:
             try:
                 return self._salvage(chunk, name, exc, started, key)
             except ExtractionError as failed:
                 book.failed[key] = str(failed)
                 raise
-        return output
+        return self._answered(chunk, name, key, result, started)
 
     def _answered(self, chunk: Chunk, name: str, key: str, result: Any, started: float) -> PassOutput:
         """A validated answer: its stat, cached, as the pass's output."""

@@ -13,7 +13,6 @@ later round of a pipeline with dependent stages) to a next-round file.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import tempfile
@@ -38,8 +37,9 @@ class JobCounts:
     """What a prepare or an ingest did."""
 
     documents: BatchCounts
-    #: request lines written (prepare: the job; ingest: retry + next round)
+    #: request lines prepare wrote
     requests: int = 0
+    #: request lines ingest wrote to the retry and the next-round files
     retry: int = 0
     next_round: int = 0
     #: result lines that could not be read
@@ -74,8 +74,14 @@ class _RequestWriter:
             self.writer = JsonlWriter(self.path, truncate=True, first_key="custom_id")
         if self.writer is not None:
             self.writer.close()
-        elif self.path.exists() and batch_files.is_requests_file(self.path):
-            self.path.unlink()  # a previous run's file would describe calls that are now answered
+        else:
+            _drop_stale(self.path)
+
+
+def _drop_stale(path: Path) -> None:
+    """Remove a previous run's requests file: it would describe calls that are now answered."""
+    if path.exists() and batch_files.is_requests_file(path):
+        path.unlink()
 
 
 def _manifest_line(doc: Document, published: str | None, calls: list[str]) -> dict[str, Any]:
@@ -101,8 +107,7 @@ async def prepare(
     extractor = Extractor(config, answers=AnswerBook())
     try:
         check_batchable(extractor)
-        sources, problems = discover(paths, follow_symlinks=follow_symlinks, shard=shard,
-                                     pattern="*.jsonl" if input_format == "jsonl" else "*.txt")  # fmt: skip
+        sources, problems = discover(paths, follow_symlinks=follow_symlinks, shard=shard, input_format=input_format)
         requests = _RequestWriter(requests_path, extractor.backend, keep_empty=True)
         manifest = JsonlWriter(batch_files.manifest_path(requests_path), truncate=True, first_key="extractor_batch")
         manifest.write(batch_files.manifest_header(config, extractor.backend.identity, extractor.prompts.id))
@@ -153,8 +158,7 @@ def _documents(lines: Iterable[dict[str, Any]]) -> Iterator[Document]:
 def _copy_requests(source: Path, target: Path, wanted: set[str]) -> int:
     """Copy the request lines whose custom_id is wanted; how many."""
     if not wanted:
-        if target.exists() and batch_files.is_requests_file(target):
-            target.unlink()
+        _drop_stale(target)
         return 0
     copied = 0
     writer = JsonlWriter(target, truncate=True, first_key="custom_id")
@@ -187,7 +191,7 @@ async def ingest(
     import diskcache
 
     completions = diskcache.Cache(str(scratch))
-    book = AnswerBook(completions=completions)  # type: ignore[arg-type]
+    book = AnswerBook(completions=completions)
     try:
         bad = read_results(results_path, book, on_error)
         extractor = Extractor(config.replace(api_key=config.api_key or "unused-by-ingest"), answers=book)
@@ -202,17 +206,8 @@ async def ingest(
             batch = Batch(extractor, output, errors, on_error=on_error, on_result=on_result,
                           on_pending=lambda doc, calls: next_round.add(calls))  # fmt: skip
             already = set() if force or not output.regular or output.path is None else resume.done_keys(output.path)
-            backend, prompt = extractor.backend.identity, extractor.prompts.id
-
-            def todo() -> Iterator[Document]:
-                for doc in _documents(lines):
-                    if resume.key(doc.path or doc.source, doc.sha256, backend, prompt) in already:
-                        batch.counts.skipped += 1
-                    else:
-                        yield doc
-
             try:
-                await batch.run(todo(), published=None, concurrency=None)
+                await batch.run(batch.not_done(_documents(lines), already), published=None, concurrency=None)
             finally:
                 next_round.close()
             retry = _copy_requests(requests_path, retry_path, set(book.failed))

@@ -22,9 +22,8 @@ import pyarrow as pa
 
 from extractor.batch import resume
 from extractor.batch.inputs import DEFAULT_MAX_BYTES, Document, InputProblem, discover, iter_documents
-from extractor.batch.run import Batch, stamp
+from extractor.batch.run import Batch, failure_of, stamp
 from extractor.config import ExtractorConfig
-from extractor.errors import first_line, root_cause
 from extractor.scale import rows
 from extractor.schemas import Extraction
 from extractor.secrets import redact
@@ -113,10 +112,9 @@ class ExtractBatch:
             number = int(key)
             doc = documents[number]
             if isinstance(result, BaseException):
-                out[number] = rows.status_row(
-                    doc.source, error=redact(f"{doc.source}: {first_line(result)}"), sha256=doc.sha256,
-                    error_class=type(root_cause(result)).__name__, attempts=getattr(result, "attempts", 0),
-                )  # fmt: skip
+                error_class, message, attempts = failure_of(doc.source, result)
+                out[number] = rows.status_row(doc.source, error=redact(message), error_class=error_class,
+                                              attempts=attempts, sha256=doc.sha256)  # fmt: skip
             else:
                 stamp(result, doc)
                 out[number] = rows.result_row(result)
@@ -132,8 +130,7 @@ def read_documents(
     `input_format="jsonl"`): listed here, read by Ray tasks. `done`, `backend` and `prompt`
     turn documents already extracted by that model and prompt set into skipped rows; an input
     that cannot be listed is an error row."""
-    sources, problems = discover(list(paths), follow_symlinks=follow_symlinks, shard=shard,
-                                 pattern="*.jsonl" if input_format == "jsonl" else "*.txt")  # fmt: skip
+    sources, problems = discover(list(paths), follow_symlinks=follow_symlinks, shard=shard, input_format=input_format)
     listed = [{"source": p.source, "problem": p.message} for p in problems if not p.skipped]
     return _documents(sources, listed, input_format=input_format, max_bytes=max_bytes, fallback=fallback,
                       done=done, backend=backend, prompt=prompt)  # fmt: skip

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import instructor
 import openai
-from pydantic import BaseModel
 from openai._constants import DEFAULT_CONNECTION_LIMITS
+from pydantic import BaseModel
 
 from extractor.backends.base import Capabilities, GenerationParams
 from extractor.backends.instructor_calls import InstructorBackend, current_call, schema_model
