@@ -60,6 +60,9 @@ class ExtractorConfig:
     #: sanctions authority = its jurisdiction ("U.S. Treasury" -> "United States"); the
     #: article's wording stays in authority_text (postprocess.authorities)
     canonical_authorities: bool = True
+    #: events of one document at the same place on the same day are one incident
+    #: (postprocess.incidents)
+    one_incident_per_place_and_day: bool = True
     #: which passes run (records.PASS_NAMES, in that order)
     passes: tuple[str, ...] | None = None
     #: article tokens per chunk (None: what fits the model's context window)

@@ -4,7 +4,8 @@ Every draft item is grounded against the full text (exact span stored), unground
 dropped or flagged, actor mentions are resolved into entities, participants the actors pass
 missed are added, references are rewritten to actor ids, dates are resolved against the
 publication date, violent events are typed by their sentence's method and background ones
-dropped, the consistency checks run (those lexical rules only on English text), and last every record's values are checked
+dropped, the consistency checks run (those lexical rules only on English text), events at one
+place on one day are merged into one incident (`postprocess.incidents`), and last every record's values are checked
 against the text (`checks`).
 """
 
@@ -21,6 +22,7 @@ from extractor.postprocess.authorities import canonical_authority
 from extractor.postprocess.checks import check_values
 from extractor.postprocess.consistency import check_events, complete_measures, named_measures_only
 from extractor.postprocess.event_types import apply_method_and_newness
+from extractor.postprocess.incidents import one_per_place_and_day
 from extractor.postprocess.participants import add_participants
 from extractor.records import PASS_BY_NAME, RECORD_TYPES
 from extractor.schemas import Actor, Event, Evidence, Extraction, Meta, PassStat, SanctionFact
@@ -51,6 +53,7 @@ class AssemblyOptions:
     consistency_checks: bool = True
     method_types: bool = True
     canonical_authorities: bool = True
+    one_incident_per_place_and_day: bool = True
 
 
 def _evidence(item: Any, chunk: Chunk, text: str) -> Evidence | None:
@@ -102,6 +105,9 @@ def assemble(text: str, outputs: list[PassOutput], meta: Meta, published: str | 
         sanctions, added = complete_measures(sanctions)
         sanctions, unnamed = named_measures_only(sanctions, text)
         meta.warnings += notes + ([f"added {added} measure(s) that a sanctions quote states"] if added else []) + unnamed
+    if options.one_incident_per_place_and_day:
+        events, notes = one_per_place_and_day(events)
+        meta.warnings += notes
     meta.warnings += check_values(text, actors, events, sanctions)
     return Extraction(actors=actors, events=events, sanctions=sanctions, meta=meta)
 

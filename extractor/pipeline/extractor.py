@@ -85,6 +85,7 @@ class Extractor:
             consistency_checks=config.consistency_checks,
             method_types=config.method_types,
             canonical_authorities=config.canonical_authorities,
+            one_incident_per_place_and_day=config.one_incident_per_place_and_day,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()

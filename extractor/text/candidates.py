@@ -7,7 +7,8 @@ events, sanctions words for sanctions. A pass with no candidate sentence makes n
 a task template may name the candidates' numbers (v3's sanctions task does). The words are
 general English news vocabulary (no word of any eval article's wording); a text that
 `text.language` does not judge English is never gated (every sentence is a candidate), because these lists
-cannot judge it.
+cannot judge it, but a short list of other languages' sanctions words still names its
+candidate sentences to the sanctions task.
 """
 
 from __future__ import annotations
@@ -37,16 +38,30 @@ _SANCTIONS = re.compile(
     re.IGNORECASE,
 )
 VOCABULARY = {"events": _INCIDENT, "sanctions": _SANCTIONS}
+#: Sanctions words of other languages (French, Spanish, Portuguese, German, Russian): on a
+#: text that is not English they name the candidate sentences, but never gate the pass (a
+#: list this short cannot be trusted to find every sentence).
+_SANCTIONS_ELSEWHERE = re.compile(
+    r"\b(?:sanc(?:t|i|ió)\w*|san[kc]tion\w*|санкц\w*|embarg\w*|эмбарго|"
+    r"g[eè]l\w*|avoirs|congel\w*|einfr\w*|eingefroren\w*|замор\w*|"
+    r"interdiction\w*|interdit\w*|prohibici\w*|proibi\w*|einreise\w*|въезд\w*|"
+    r"d[ée]sign\w*|designa\w*|lista\w*|liste\w*|списк\w*|"
+    r"r[ée]compens\w*|recompensa\w*|belohnung\w*|вознагражд\w*)",
+    re.IGNORECASE,
+)
+ELSEWHERE = {"sanctions": _SANCTIONS_ELSEWHERE}
 
 
 def candidate_sentences(pass_name: str, text: str) -> list[int] | None:
     """1-based numbers of the sentences of `text` the pass should read, or None when the pass
-    is not gated (no list for it, or a text the English lists cannot judge)."""
-    vocabulary = VOCABULARY.get(pass_name)
-    if vocabulary is None or not is_english(text):
-        return None
-    return [
-        n
-        for n, (start, end) in enumerate(sentence_spans(text), 1)
-        if vocabulary.search(text, start, end)
-    ]
+    is not gated (no list for it, or a text the English lists cannot judge: there the other
+    languages' list may still name sentences, never an empty list)."""
+    if is_english(text):
+        vocabulary = VOCABULARY.get(pass_name)
+        return None if vocabulary is None else _matching(vocabulary, text)
+    elsewhere = ELSEWHERE.get(pass_name)
+    return (_matching(elsewhere, text) or None) if elsewhere is not None else None
+
+
+def _matching(vocabulary: re.Pattern, text: str) -> list[int]:
+    return [n for n, (start, end) in enumerate(sentence_spans(text), 1) if vocabulary.search(text, start, end)]

@@ -26,3 +26,17 @@ def test_a_text_the_english_lists_cannot_judge_is_never_gated() -> None:
     french = "Des hommes armés ont tué quatre commerçants sur un marché du nord, selon les autorités locales."
     assert not is_english(french)
     assert candidate_sentences("events", french) is None
+    assert candidate_sentences("sanctions", french) is None  # no sanctions word: not gated, no list
+
+
+def test_other_languages_name_sanctions_sentences_but_never_gate() -> None:
+    french = (
+        "Le Royaume-Uni a annoncé jeudi le gel des avoirs de deux hommes d'affaires. "
+        "La police a ensuite fermé la route du port pendant plusieurs heures. "
+        "Ils font aussi l'objet d'une interdiction de voyager."
+    )
+    russian = "Совет ЕС ввёл санкции против двух компаний. Их активы замораживаются. Погода была хорошей."
+    assert not is_english(french) and not is_english(russian)
+    assert candidate_sentences("sanctions", french) == [1, 3]
+    assert candidate_sentences("sanctions", russian) == [1, 2]
+    assert candidate_sentences("events", russian) is None
