@@ -52,3 +52,34 @@ def test_order_is_kept_around_a_merge() -> None:
     events = [_event(1, "battle", location="Dela"), _event(2, "protest", location="Kisumu"), _event(3, "battle", location="dela")]
     merged, _ = one_per_place_and_day(events)
     assert [e.id for e in merged] == ["e1", "e2"]
+
+
+def test_assembly_merges_a_place_and_day_and_says_so_unless_switched_off() -> None:
+    from extractor.llm.cited import CitedEventsAnswer
+    from extractor.pipeline.assemble import AssemblyOptions, PassOutput, assemble
+    from extractor.schemas import Meta, PassStat
+    from extractor.text.chunking import Chunk
+
+    text = (
+        "Gunmen shot dead four traders at the market in Dela on Sunday. "
+        "Witnesses said the gunmen shot the traders and fled on motorbikes."
+    )
+    drafts = [
+        {"type": t, "perpetrators": ["gunmen"], "targets": ["traders"], "fatalities": f, "country": None, "admin1": None,
+         "location": "Dela", "date": "Sunday", "sentence": n}
+        for n, t, f in ((1, "violence_against_civilians", 4), (2, "battle", None))
+    ]  # fmt: skip
+    answer = CitedEventsAnswer.model_validate({"events": drafts})
+
+    def events(**options):
+        output = PassOutput(Chunk(0, 0, len(text), text), "events", answer.items(),
+                            PassStat(name="events", chunk=0, cache_hit=False, seconds=0))  # fmt: skip
+        meta = Meta(model="m", backend="b", prompt_version="v3", schema_hash="h")
+        extraction = assemble(text, [output], meta, "2025-06-17", AssemblyOptions(consistency_checks=False, **options))
+        return extraction.events, extraction.meta.warnings
+
+    merged, warnings = events()
+    assert [(e.type.value, e.date, e.fatalities) for e in merged] == [("violence_against_civilians", "2025-06-15", 4)]
+    assert any("merged 2 events at Dela on 2025-06-15" in w for w in warnings)
+    apart, _ = events(one_incident_per_place_and_day=False)
+    assert len(apart) == 2
