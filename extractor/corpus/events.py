@@ -32,7 +32,7 @@ from extractor.corpus.actors import BatchActor, is_generic
 from extractor.corpus.documents import Document, mention
 from extractor.schemas import Event
 from extractor.postprocess.participants import COLLECTIVE as _COLLECTIVE
-from extractor.text.names import normalise
+from extractor.text.names import normalise, ordered_union
 
 MAX_DAYS_APART = 1
 PLACE_MIN_RATIO = 85
@@ -74,11 +74,11 @@ class MergedEvent:
             "date": dates[0] if dates else None, "dates": dates,
             "country": _first(e.country for e in events), "admin1": _first(e.admin1 for e in events),
             "location": _first(e.location for e in events),
-            "perpetrators": _union(r.names["perpetrators"] for r in self.reports),
-            "targets": _union(r.names["targets"] for r in self.reports),
+            "perpetrators": ordered_union(r.names["perpetrators"] for r in self.reports),
+            "targets": ordered_union(r.names["targets"] for r in self.reports),
             "fatalities_min": min(values) if values else None, "fatalities_max": max(values) if values else None,
             "fatalities_by_document": tolls, "fatalities_disagree": len(set(values)) > 1,
-            "sources": _union(e.sources for e in events),
+            "sources": ordered_union(e.sources for e in events),
             "documents": sorted({r.doc.name for r in self.reports}),
             "mentions": [mention(r.doc, r.event.id, r.event.evidence, date=r.event.date, fatalities=r.event.fatalities)
                          for r in self.reports],
@@ -88,13 +88,6 @@ class MergedEvent:
 
 def _first(values) -> str | None:
     return next((v for v in values if v), None)
-
-
-def _union(lists) -> list[str]:
-    out: list[str] = []
-    for values in lists:
-        out += [v for v in values if v not in out]
-    return out
 
 
 def _day(value: str | None) -> date | None:
@@ -169,12 +162,12 @@ def report(doc: Document, event: Event, actor_of: dict[tuple[str, str], BatchAct
         batch_of += batch
         # Collective nouns ("civilians") have no actor id: kept by name, never matched on.
         referenced = {own.get(ref) for ref in refs}
-        names[role] = _union([[b.name for b in batch], [n for n in written if n not in referenced]])
+        names[role] = ordered_union([[b.name for b in batch], [n for n in written if n not in referenced]])
     # Names to match on: every name and alias of its batch actors, and its other participant
     # names, without generic and collective ones.
     candidates = [n for role in ("perpetrators", "targets") for n in names[role]]
     candidates += [alias for b in batch_of for alias in b.entity.names()]
-    named = _union([[n for n in candidates if not is_generic(n) and not _COLLECTIVE.match(normalise(n))]])
+    named = ordered_union([[n for n in candidates if not is_generic(n) and not _COLLECTIVE.match(normalise(n))]])
     return Report(doc, event, ids, names, named)
 
 

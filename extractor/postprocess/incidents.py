@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 
 from extractor.schemas import Event
-from extractor.text.names import normalise
+from extractor.text.names import normalise, ordered_union
 
 
 def _place_and_day(event: Event) -> tuple[str, str] | None:
@@ -25,42 +25,30 @@ def _place_and_day(event: Event) -> tuple[str, str] | None:
     return event.date, place
 
 
-def _union(lists: list[list[str]]) -> list[str]:
-    merged: list[str] = []
-    for names in lists:
-        merged += [name for name in names if name not in merged]
-    return merged
-
-
 def _merged(group: list[Event]) -> Event:
     counts = Counter(event.type for event in group)
-    top = max(counts.values())
-    winner = next(event.type for event in group if counts[event.type] == top)
+    winner = next(event.type for event in group if counts[event.type] == max(counts.values()))
     same = [event for event in group if event.type == winner]
-    kept = same[0]
-    pairs = [(e.perpetrators, e.perpetrator_ids) for e in same], [(e.targets, e.target_ids) for e in same]
-    perpetrators, targets = ([_union([names for names, _ in role]), _union([ids for _, ids in role])] for role in pairs)
+    sides = {role: ordered_union(getattr(event, role) for event in same)
+             for role in ("perpetrators", "perpetrator_ids", "targets", "target_ids")}  # fmt: skip
     toll = next((event.fatalities for event in group if event.fatalities is not None), None)
-    return kept.model_copy(update={
-        "perpetrators": perpetrators[0], "perpetrator_ids": perpetrators[1],
-        "targets": targets[0], "target_ids": targets[1], "fatalities": toll,
-    })  # fmt: skip
+    return same[0].model_copy(update={**sides, "fatalities": toll})
 
 
 def one_per_place_and_day(events: list[Event]) -> tuple[list[Event], list[str]]:
-    """The events with each place-and-day group merged into one record, and a note per merge."""
+    """The events with each place-and-day group merged into one record (where its earliest
+    member stood), and a note per merge."""
     groups: dict[tuple[str, str], list[Event]] = {}
     for event in events:
         key = _place_and_day(event)
         if key is not None:
             groups.setdefault(key, []).append(event)
-    merged_into: dict[int, Event] = {}
-    notes = []
-    for (day, _), group in groups.items():
-        if len(group) > 1:
-            record = _merged(group)
-            merged_into[id(group[0])] = record
-            merged_into.update({id(event): None for event in group[1:]})  # type: ignore[misc]
-            notes.append(f"merged {len(group)} events at {group[0].location} on {day} into one incident ({record.type})")
-    kept = [merged_into.get(id(event), event) for event in events]
-    return [event for event in kept if event is not None], notes
+    kept, notes = [], []
+    for event in events:
+        group = groups.get(_place_and_day(event)) or [event]
+        if len(group) == 1:
+            kept.append(event)
+        elif event is group[0]:
+            kept.append(record := _merged(group))
+            notes.append(f"merged {len(group)} events at {event.location} on {event.date} into one incident ({record.type})")
+    return kept, notes

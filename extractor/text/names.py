@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -58,3 +59,9 @@ def is_acronym_of(short: str, long: str) -> bool:
 def same_spelling(a: str, b: str) -> bool:
     """True when two spellings of a name are close enough to be one (SAME_SPELLING_MIN_RATIO)."""
     return fuzz.ratio(normalise(a), normalise(b)) >= SAME_SPELLING_MIN_RATIO
+
+
+def ordered_union(lists: Iterable[Iterable[str]]) -> list[str]:
+    """Every name of the lists once, in the order first seen (records merged into one keep
+    each participant or source once)."""
+    return list(dict.fromkeys(name for names in lists for name in names))
