@@ -134,7 +134,7 @@ def prompt_costs(tokenizer: _Tokenizer, version: str, cases: list[Any]) -> dict[
             interleaved += len(tokens) - shared_prefix(last, tokens)
             last = tokens
     system_tokens = tokenizer.count(prompts.system)
-    tasks = {name: tokenizer.count(prompts._env.get_template(f"{name}.j2").render(candidates=[]).strip()) for name in PASS_NAMES}
+    tasks = {name: tokenizer.count(prompts.task(name)) for name in PASS_NAMES}
     return {
         "version": version,
         "id": prompts.id,

@@ -63,6 +63,9 @@ class ExtractorConfig:
     #: events of one document at the same place on the same day are one incident
     #: (postprocess.incidents)
     one_incident_per_place_and_day: bool = True
+    #: an actor the name tagger knows only as a place or nationality is dropped unless typed
+    #: a government or an armed group (postprocess.places; needs the optional tagger, English text only)
+    places_are_not_actors: bool = True
     #: which passes run (records.PASS_NAMES, in that order)
     passes: tuple[str, ...] | None = None
     #: article tokens per chunk (None: what fits the model's context window)

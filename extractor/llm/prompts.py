@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta
 
 from extractor.errors import ConfigError
 from extractor.records import PASS_NAMES
@@ -65,6 +65,7 @@ class PromptSet:
             # Templates are read once per PromptSet, not re-checked on disk at every render.
             auto_reload=False,
         )
+        self._task_variables: dict[str, frozenset[str]] = {}
         # Examples are shown as compact JSON in schema field order (tojson would sort keys).
         self._env.filters["compact"] = lambda value: json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
@@ -137,6 +138,13 @@ class PromptSet:
         """True when the task is a user message of its own after the article's."""
         return bool(self.settings.get("task_message", False))
 
+    def task_variables(self, pass_name: str) -> frozenset[str]:
+        """The variables a pass's task template uses: the planner computes only those hints."""
+        if pass_name not in self._task_variables:
+            source = self._env.loader.get_source(self._env, f"{pass_name}.j2")[0]
+            self._task_variables[pass_name] = frozenset(meta.find_undeclared_variables(self._env.parse(source)))
+        return self._task_variables[pass_name]
+
     @cached_property
     def examples(self) -> dict:
         """The few-shot examples (examples.json)."""
@@ -148,15 +156,19 @@ class PromptSet:
         """The rendered system prompt (identical for every call)."""
         return self._env.get_template("system.j2").render(example=self.examples).strip()
 
+    def task(self, pass_name: str, hints: dict | None = None) -> str:
+        """One pass's rendered task. Without hints (a caller that did not plan the document)
+        no sentence and no name is listed."""
+        return self._env.get_template(f"{pass_name}.j2").render(**{"candidates": [], "names": [], **(hints or {})}).strip()
+
     def messages(
         self, pass_name: str, text: str, published: str | None = None, hints: dict | None = None
     ) -> list[dict[str, str]]:
         """The chat messages of one pass over one chunk's text; `hints` are variables of the
-        task template (v3: candidate sentence numbers, candidate names)."""
+        task template (v3: candidate sentence numbers; v6: the tagger's names)."""
         if pass_name not in PASS_NAMES:
             raise ValueError(f"unknown pass {pass_name!r}")
-        # Without hints (a caller that did not plan the document) no sentence is named.
-        task = self._env.get_template(f"{pass_name}.j2").render(**{"candidates": [], **(hints or {})}).strip()
+        task = self.task(pass_name, hints)
         # The article goes in as a template *variable*: its own braces are never interpreted.
         user = self._env.get_template("user.j2").render(text=text, published=published, task=task).strip()
         messages = [{"role": "system", "content": self.system}, {"role": "user", "content": user}]

@@ -23,9 +23,11 @@ from extractor.postprocess.checks import check_values
 from extractor.postprocess.consistency import check_events, complete_measures, named_measures_only
 from extractor.postprocess.event_types import apply_method_and_newness
 from extractor.postprocess.incidents import one_per_place_and_day
+from extractor.postprocess.places import not_places
 from extractor.postprocess.participants import add_participants
 from extractor.records import PASS_BY_NAME, RECORD_TYPES
 from extractor.schemas import Actor, Event, Evidence, Extraction, Meta, PassStat, SanctionFact
+from extractor.text.entities import place_names
 from extractor.text.chunking import Chunk
 from extractor.text.dates import parse_published, resolve_date
 from extractor.text.language import is_english
@@ -54,6 +56,7 @@ class AssemblyOptions:
     method_types: bool = True
     canonical_authorities: bool = True
     one_incident_per_place_and_day: bool = True
+    places_are_not_actors: bool = True
 
 
 def _evidence(item: Any, chunk: Chunk, text: str) -> Evidence | None:
@@ -90,6 +93,9 @@ def assemble(text: str, outputs: list[PassOutput], meta: Meta, published: str | 
     if dropped:
         meta.warnings.append(f"dropped {dropped} record(s) whose quote or name is not in the text")
 
+    if options.places_are_not_actors:
+        drafts["actors"], notes = not_places(drafts["actors"], place_names(text))
+        meta.warnings += notes
     actors, entities = _actors(drafts["actors"])
     if options.participants_as_actors:
         add_participants(text, drafts["events"], drafts["sanctions"], entities, actors)

@@ -86,6 +86,7 @@ class Extractor:
             method_types=config.method_types,
             canonical_authorities=config.canonical_authorities,
             one_incident_per_place_and_day=config.one_incident_per_place_and_day,
+            places_are_not_actors=config.places_are_not_actors,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()
