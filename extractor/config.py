@@ -64,7 +64,8 @@ class ExtractorConfig:
     #: (postprocess.incidents)
     one_incident_per_place_and_day: bool = True
     #: an actor the name tagger knows only as a place or nationality is dropped unless typed
-    #: a government or an armed group (postprocess.places; needs the optional tagger, English text only)
+    #: a government or an armed group, and one typed `other` stays only when the tagger calls
+    #: it a person or organisation (postprocess.places; needs the tagger, English text only)
     places_are_not_actors: bool = True
     #: which passes run (records.PASS_NAMES, in that order)
     passes: tuple[str, ...] | None = None

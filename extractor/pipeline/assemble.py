@@ -27,7 +27,7 @@ from extractor.postprocess.places import not_places
 from extractor.postprocess.participants import add_participants
 from extractor.records import PASS_BY_NAME, RECORD_TYPES
 from extractor.schemas import Actor, Event, Evidence, Extraction, Meta, PassStat, SanctionFact
-from extractor.text.entities import place_names
+from extractor.text.entities import labels_by_name
 from extractor.text.chunking import Chunk
 from extractor.text.dates import parse_published, resolve_date
 from extractor.text.language import is_english
@@ -94,7 +94,7 @@ def assemble(text: str, outputs: list[PassOutput], meta: Meta, published: str | 
         meta.warnings.append(f"dropped {dropped} record(s) whose quote or name is not in the text")
 
     if options.places_are_not_actors:
-        drafts["actors"], notes = not_places(drafts["actors"], place_names(text))
+        drafts["actors"], notes = not_places(drafts["actors"], labels_by_name(text))
         meta.warnings += notes
     actors, entities = _actors(drafts["actors"])
     if options.participants_as_actors:

