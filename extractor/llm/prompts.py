@@ -65,7 +65,6 @@ class PromptSet:
             # Templates are read once per PromptSet, not re-checked on disk at every render.
             auto_reload=False,
         )
-        self._task_variables: dict[str, frozenset[str]] = {}
         # Examples are shown as compact JSON in schema field order (tojson would sort keys).
         self._env.filters["compact"] = lambda value: json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
@@ -140,10 +139,15 @@ class PromptSet:
 
     def task_variables(self, pass_name: str) -> frozenset[str]:
         """The variables a pass's task template uses: the planner computes only those hints."""
-        if pass_name not in self._task_variables:
-            source = self._env.loader.get_source(self._env, f"{pass_name}.j2")[0]
-            self._task_variables[pass_name] = frozenset(meta.find_undeclared_variables(self._env.parse(source)))
         return self._task_variables[pass_name]
+
+    @cached_property
+    def _task_variables(self) -> dict[str, frozenset[str]]:
+        def used(name: str) -> frozenset[str]:
+            source = self._env.loader.get_source(self._env, f"{name}.j2")[0]
+            return frozenset(meta.find_undeclared_variables(self._env.parse(source)))
+
+        return {name: used(name) for name in PASS_NAMES}
 
     @cached_property
     def examples(self) -> dict:

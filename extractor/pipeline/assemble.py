@@ -23,13 +23,13 @@ from extractor.postprocess.checks import check_values
 from extractor.postprocess.consistency import check_events, complete_measures, named_measures_only
 from extractor.postprocess.event_types import apply_method_and_newness
 from extractor.postprocess.incidents import one_per_place_and_day
-from extractor.postprocess.places import not_places
 from extractor.postprocess.participants import add_participants
+from extractor.postprocess.places import not_places
 from extractor.records import PASS_BY_NAME, RECORD_TYPES
 from extractor.schemas import Actor, Event, Evidence, Extraction, Meta, PassStat, SanctionFact
-from extractor.text.entities import labels_by_name
 from extractor.text.chunking import Chunk
 from extractor.text.dates import parse_published, resolve_date
+from extractor.text.entities import labels_by_name
 from extractor.text.language import is_english
 from extractor.text.names import normalise, same_spelling
 

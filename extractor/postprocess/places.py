@@ -44,6 +44,10 @@ def not_places(mentions: list[tuple[Any, Any]], labels: dict[str, frozenset[str]
     naming the dropped ones. Without the tagger's labels nothing is dropped."""
     if labels is None:
         return mentions, []
-    kept = [m for m in mentions if not is_place(m[0], labels)]
-    dropped = [m[0].name for m in mentions if m not in kept]
+    kept, dropped = [], []
+    for mention in mentions:
+        if is_place(mention[0], labels):
+            dropped.append(mention[0].name)
+        else:
+            kept.append(mention)
     return kept, ([f"dropped {len(dropped)} actor(s) the name tagger takes for places: {', '.join(dropped)}"] if dropped else [])

