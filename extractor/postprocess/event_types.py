@@ -3,7 +3,9 @@
 A small model picks one violent type for most incidents (whichever its examples showed most),
 while ACLED's codebook decides the type by the *method*: explosive or remote weapons make an
 explosion/remote violence event; armed violence without them is a battle between armed
-sides, or violence against civilians when only civilians are targeted. And ACLED records new
+sides, or violence against civilians when only civilians are targeted; a demonstration whose
+crowd turns to destruction (arson, looting, stone-throwing) is a riot, not a peaceful
+protest (the model reads "protesters" and writes protest). And ACLED records new
 incidents: an event whose cited sentence dates it two or more years before publication is the
 article's background (a trial, an anniversary, a history paragraph), not news.
 
@@ -12,6 +14,7 @@ So:
   is explosion/remote violence;
 - an event typed explosion/remote violence whose sentence names no such weapon: violence against civilians
   when every target is a civilian group, else a battle;
+- an event typed protest whose sentence states destruction by the crowd: a riot;
 - an event of any type whose date is two or more years before publication is dropped; an
   event without a date, when every year its sentence names is.
 Each change is counted in the document's warnings. The words are English; assembly skips these
@@ -48,6 +51,13 @@ _ARMED = re.compile(
     r"rebels?|guards?|positions?|base|camp of|convoy|gendarmes?|jihadists?|insurgents?)\b",
     re.IGNORECASE,
 )
+#: destruction by a crowd (what the crowd does, never what is done to it: no tear gas, no shots)
+_RIOTING = re.compile(
+    r"\b(?:set (?:fire|ablaze)|torch(?:ed|ing)|loot\w*|ransack\w*|vandali[sz]\w*|smash(?:ed|ing)|"
+    r"(?:threw|throwing|hurl\w*) (?:stones|rocks|petrol bombs|molotov)|stone-throwing|pelt\w*|"
+    r"clash(?:ed|es)? with (?:police|security forces|riot police))",
+    re.IGNORECASE,
+)
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 
 
@@ -56,8 +66,12 @@ def _civilian_only(targets: list[str]) -> bool:
 
 
 def method_type(event: Event) -> str:
-    """The type the cited sentence's method gives a violent event (its own type otherwise)."""
-    if event.type not in _VIOLENT or event.evidence is None:
+    """The type the cited sentence's method gives a violent event or a protest (its own type otherwise)."""
+    if event.evidence is None:
+        return event.type
+    if event.type == "protest":
+        return "riot" if _RIOTING.search(event.evidence.quote) else "protest"
+    if event.type not in _VIOLENT:
         return event.type
     quote = event.evidence.quote
     remote, ground = bool(_REMOTE.search(quote)), bool(_GROUND.search(quote))

@@ -44,6 +44,21 @@ def test_method_decides_a_violent_type(quote: str, given: str, targets: list[str
     assert method_type(_event(quote, given, targets)) == expected
 
 
+@pytest.mark.parametrize(
+    ("quote", "expected"),
+    [
+        ("Protesters set fire to a customs office and looted a warehouse.", "riot"),
+        ("Demonstrators threw stones at the governor's office.", "riot"),
+        ("Youths clashed with police outside the ministry.", "riot"),
+        # what is done to a crowd does not make it a riot
+        ("Police fired tear gas at hundreds of protesters who marched peacefully.", "protest"),
+        ("Thousands marched through the capital to demand lower fuel prices.", "protest"),
+    ],
+)
+def test_a_protest_whose_crowd_turns_to_destruction_is_a_riot(quote: str, expected: str) -> None:
+    assert method_type(_event(quote, "protest")) == expected
+
+
 def test_mixed_civilian_and_armed_targets_are_not_civilian_only() -> None:
     event = _event("Gunmen killed five people and two soldiers.", "explosion_remote_violence", ["civilians", "soldiers"])
     assert method_type(event) == "battle"
