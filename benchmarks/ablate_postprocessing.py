@@ -34,6 +34,8 @@ VARIANTS = {
     "without method types and background (extractor/postprocess/event_types.py)": {"method_types": False},
     "without one incident per place and day (extractor/postprocess/incidents.py)": {"one_incident_per_place_and_day": False},
     "without places are not actors (extractor/postprocess/places.py)": {"places_are_not_actors": False},
+    "without event sides (extractor/postprocess/sides.py)": {"event_sides": False},
+    "without people (extractor/postprocess/people.py)": {"people": False},
     "without both": {"consistency_checks": False, "canonical_authorities": False},
     "without participants-as-actors": {"participants_as_actors": False},
     "ungrounded flagged instead of dropped": {"ungrounded": "flag"},

@@ -67,6 +67,13 @@ class ExtractorConfig:
     #: a government or an armed group, and one typed `other` stays only when the tagger calls
     #: it a person or organisation (postprocess.places; needs the tagger, English text only)
     places_are_not_actors: bool = True
+    #: the people the name tagger finds become actors, and actors named only on a byline or
+    #: credit line are dropped (postprocess.people)
+    people: bool = True
+    #: a perpetrator that its sentence says repelled the attack becomes the target (English
+    #: text only), and events perpetrated only by persons or companies the article sanctions
+    #: are dropped (postprocess.sides)
+    event_sides: bool = True
     #: which passes run (records.PASS_NAMES, in that order)
     passes: tuple[str, ...] | None = None
     #: article tokens per chunk (None: what fits the model's context window)

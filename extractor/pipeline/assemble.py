@@ -1,10 +1,11 @@
 """Assembly: pass outputs -> one `Extraction` (pure: no model, no cache, no I/O).
 
 Every draft item is grounded against the full text (exact span stored), ungrounded ones are
-dropped or flagged, actor mentions are resolved into entities, participants the actors pass
-missed are added, references are rewritten to actor ids, dates are resolved against the
+dropped or flagged, actors named only on credit lines are dropped, actor mentions are resolved
+into entities, the people the name tagger finds are added (`postprocess.people`), participants
+the actors pass missed are added, references are rewritten to actor ids, dates are resolved against the
 publication date, violent events are typed by their sentence's method and background ones
-dropped, the consistency checks run (those lexical rules only on English text), events at one
+dropped, event sides are checked (`postprocess.sides`), the consistency checks run (those lexical rules only on English text), events at one
 place on one day are merged into one incident (`postprocess.incidents`), and last every record's values are checked
 against the text (`checks`).
 """
@@ -24,7 +25,9 @@ from extractor.postprocess.consistency import check_events, complete_measures, n
 from extractor.postprocess.event_types import apply_method_and_newness
 from extractor.postprocess.incidents import one_per_place_and_day
 from extractor.postprocess.participants import add_participants
+from extractor.postprocess.people import add_people, not_credited
 from extractor.postprocess.places import not_places
+from extractor.postprocess.sides import attackers_first, not_by_the_listed
 from extractor.records import PASS_BY_NAME, RECORD_TYPES
 from extractor.schemas import Actor, Event, Evidence, Extraction, Meta, PassStat, SanctionFact
 from extractor.text.chunking import Chunk
@@ -57,6 +60,8 @@ class AssemblyOptions:
     canonical_authorities: bool = True
     one_incident_per_place_and_day: bool = True
     places_are_not_actors: bool = True
+    event_sides: bool = True
+    people: bool = True
 
 
 def _evidence(item: Any, chunk: Chunk, text: str) -> Evidence | None:
@@ -96,7 +101,12 @@ def assemble(text: str, outputs: list[PassOutput], meta: Meta, published: str | 
     if options.places_are_not_actors:
         drafts["actors"], notes = not_places(drafts["actors"], labels_by_name(text))
         meta.warnings += notes
+    if options.people:
+        drafts["actors"], notes = not_credited(drafts["actors"], text)
+        meta.warnings += notes
     actors, entities = _actors(drafts["actors"])
+    if options.people:
+        meta.warnings += add_people(text, entities, actors)
     if options.participants_as_actors:
         add_participants(text, drafts["events"], drafts["sanctions"], entities, actors)
     events = _events(drafts["events"], entities, actors, published)
@@ -106,6 +116,12 @@ def assemble(text: str, outputs: list[PassOutput], meta: Meta, published: str | 
     if options.method_types and english:
         events, notes = apply_method_and_newness(events, parse_published(published))
         meta.warnings += notes
+    if options.event_sides:
+        events, notes = not_by_the_listed(events, actors, sanctions)
+        meta.warnings += notes
+        if english:
+            events, notes = attackers_first(events, actors)
+            meta.warnings += notes
     if options.consistency_checks and english:
         events, notes = check_events(events)
         sanctions, added = complete_measures(sanctions)

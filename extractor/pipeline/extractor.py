@@ -87,6 +87,8 @@ class Extractor:
             canonical_authorities=config.canonical_authorities,
             one_incident_per_place_and_day=config.one_incident_per_place_and_day,
             places_are_not_actors=config.places_are_not_actors,
+            event_sides=config.event_sides,
+            people=config.people,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()

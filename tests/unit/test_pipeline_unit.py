@@ -166,6 +166,9 @@ def make(backend: FakeBackend, cache_dir: Path | None = None, **options: Any) ->
     # These tests script quote-style (v2) answers; v3's cited wiring is tested in
     # tests/unit/test_cited.py and tests/integration/test_sentence_plumbing.py.
     options.setdefault("prompt_version", "v2")
+    # The scripted actors are the wiring's subject here; the people rule (which drops the
+    # dateline's AFP and adds the tagger's persons) is tested below and in test_people.py.
+    options.setdefault("people", False)
     return Extractor(backend=backend, cache=cache_dir is not None, cache_dir=str(cache_dir) if cache_dir else None, **options)
 
 
@@ -175,6 +178,19 @@ def records(extraction: Extraction) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- basic assembly
+
+
+def test_people_rule_drops_the_dateline_agency_and_adds_tagged_people() -> None:
+    from extractor.text.entities import tagger
+
+    with make(FakeBackend(), people=True) as extractor:
+        result = extractor.extract(ARTICLE, source="hts.txt", published="2024-12-09")
+    names = {a.name for a in result.actors}
+    assert "AFP" not in names  # named only in the dateline "IDLIB, Syria, Dec 9 (AFP) -"
+    assert "dropped 1 actor(s) named only on a byline, dateline or credit line: AFP" in result.meta.warnings
+    if tagger() is not None:  # the tagger's persons join the scripted actors, each grounded
+        assert all(a.grounded for a in result.actors)
+        assert all(ARTICLE[a.evidence.start : a.evidence.end] == a.name for a in result.actors if a.kind == "person")
 
 
 def test_extract_assembles_grounded_records() -> None:
