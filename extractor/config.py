@@ -74,6 +74,16 @@ class ExtractorConfig:
     #: text only), and events perpetrated only by persons or companies the article sanctions
     #: are dropped (postprocess.sides)
     event_sides: bool = True
+    #: names that one record lists side by side (a listing's targets, an event's
+    #: perpetrators) are different actors, even when the actors pass made one an alias of
+    #: another (postprocess.listed)
+    listed_are_distinct: bool = True
+    #: an actor reports only the names the article writes, the fullest as its name
+    #: (postprocess.actors.as_written)
+    names_as_written: bool = True
+    #: a sanctions fact the model calls imposed takes the status its sentence states (lifted,
+    #: under review, in force; postprocess.status; English text only)
+    status_as_stated: bool = True
     #: which passes run (records.PASS_NAMES, in that order)
     passes: tuple[str, ...] | None = None
     #: article tokens per chunk (None: what fits the model's context window)

@@ -3,9 +3,11 @@
 Every draft item is grounded against the full text (exact span stored), ungrounded ones are
 dropped or flagged, actors named only on credit lines are dropped, actor mentions are resolved
 into entities, the people the name tagger finds are added (`postprocess.people`), participants
-the actors pass missed are added, references are rewritten to actor ids, dates are resolved against the
+the actors pass missed are added, names one record lists side by side are kept apart
+(`postprocess.listed`), references are rewritten to actor ids, dates are resolved against the
 publication date, violent events are typed by their sentence's method and background ones
-dropped, event sides are checked (`postprocess.sides`), the consistency checks run (those lexical rules only on English text), events at one
+dropped, event sides are checked (`postprocess.sides`), the consistency checks run (those lexical rules only on English text),
+a sanctions fact called imposed takes the status its sentence states (`postprocess.status`), events at one
 place on one day are merged into one incident (`postprocess.incidents`), and last every record's values are checked
 against the text (`checks`).
 """
@@ -18,16 +20,18 @@ from typing import Any
 
 from extractor.config import Ungrounded
 from extractor.llm.drafts import ActorDraft, EventDraft, SanctionDraft, ground
-from extractor.postprocess.actors import find_entity, resolve_actors
+from extractor.postprocess.actors import as_written, find_entity, resolve_actors
 from extractor.postprocess.authorities import canonical_authority
 from extractor.postprocess.checks import check_values
 from extractor.postprocess.consistency import check_events, complete_measures, named_measures_only
 from extractor.postprocess.event_types import apply_method_and_newness
 from extractor.postprocess.incidents import one_per_place_and_day
+from extractor.postprocess.listed import split_listed
 from extractor.postprocess.participants import add_participants
 from extractor.postprocess.people import add_people, not_credited
 from extractor.postprocess.places import not_places
 from extractor.postprocess.sides import attackers_first, not_by_the_listed
+from extractor.postprocess.status import status_as_stated
 from extractor.records import PASS_BY_NAME, RECORD_TYPES
 from extractor.schemas import Actor, Event, Evidence, Extraction, Meta, PassStat, SanctionFact
 from extractor.text.chunking import Chunk
@@ -62,6 +66,9 @@ class AssemblyOptions:
     places_are_not_actors: bool = True
     event_sides: bool = True
     people: bool = True
+    listed_are_distinct: bool = True
+    names_as_written: bool = True
+    status_as_stated: bool = True
 
 
 def _evidence(item: Any, chunk: Chunk, text: str) -> Evidence | None:
@@ -104,11 +111,13 @@ def assemble(text: str, outputs: list[PassOutput], meta: Meta, published: str | 
     if options.people:
         drafts["actors"], notes = not_credited(drafts["actors"], text)
         meta.warnings += notes
-    actors, entities = _actors(drafts["actors"])
+    actors, entities = _actors(drafts["actors"], text if options.names_as_written else None)
     if options.people:
         meta.warnings += add_people(text, entities, actors)
     if options.participants_as_actors:
         add_participants(text, drafts["events"], drafts["sanctions"], entities, actors)
+    if options.listed_are_distinct:
+        meta.warnings += split_listed(text, drafts["events"], drafts["sanctions"], entities, actors)
     events = _events(drafts["events"], entities, actors, published)
     sanctions = _sanctions(drafts["sanctions"], entities, actors, options.canonical_authorities)
     # The lexical rules read English words: on another language they step aside.
@@ -125,8 +134,13 @@ def assemble(text: str, outputs: list[PassOutput], meta: Meta, published: str | 
     if options.consistency_checks and english:
         events, notes = check_events(events)
         sanctions, added = complete_measures(sanctions)
+        meta.warnings += notes + ([f"added {added} measure(s) that a sanctions quote states"] if added else [])
+    if options.consistency_checks:  # its words are those of six languages
         sanctions, unnamed = named_measures_only(sanctions, text)
-        meta.warnings += notes + ([f"added {added} measure(s) that a sanctions quote states"] if added else []) + unnamed
+        meta.warnings += unnamed
+    if options.status_as_stated and english:
+        sanctions, notes = status_as_stated(sanctions, parse_published(published))
+        meta.warnings += notes
     if options.one_incident_per_place_and_day:
         events, notes = one_per_place_and_day(events)
         meta.warnings += notes
@@ -134,7 +148,9 @@ def assemble(text: str, outputs: list[PassOutput], meta: Meta, published: str | 
     return Extraction(actors=actors, events=events, sanctions=sanctions, meta=meta)
 
 
-def _actors(mentions: list[tuple[ActorDraft, Evidence | None]]) -> tuple[list[Actor], list]:
+def _actors(mentions: list[tuple[ActorDraft, Evidence | None]], text: str | None) -> tuple[list[Actor], list]:
+    """Actors from the actors pass's mentions; with `text`, each reports only the names the
+    article writes (`as_written`), the entities keep every name for resolving references."""
     entities, assignment = resolve_actors([(d.name, d.kind, list(d.aliases)) for d, _ in mentions])
     evidence_of: dict[int, Evidence | None] = {}
     for (_, evidence), entity_index in zip(mentions, assignment):
@@ -143,11 +159,15 @@ def _actors(mentions: list[tuple[ActorDraft, Evidence | None]]) -> tuple[list[Ac
     actors = []
     for n, entity in enumerate(entities):
         name = _as_written(entity.name, evidence_of.get(n))
+        aliases = [a for a in entity.aliases if a != name]
+        written = as_written(entity, text) if text is not None else []
+        if written:
+            name, aliases = written[0], written[1:]
         actors.append(
             Actor(
                 id=f"a{n + 1}",
                 name=name,
-                aliases=[a for a in entity.aliases if a != name],
+                aliases=aliases,
                 kind=entity.kind,
                 evidence=evidence_of.get(n),
                 grounded=evidence_of.get(n) is not None,

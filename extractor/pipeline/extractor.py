@@ -89,6 +89,9 @@ class Extractor:
             places_are_not_actors=config.places_are_not_actors,
             event_sides=config.event_sides,
             people=config.people,
+            listed_are_distinct=config.listed_are_distinct,
+            names_as_written=config.names_as_written,
+            status_as_stated=config.status_as_stated,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()

@@ -5,7 +5,8 @@ leading "the", "al-" article) their names or aliases are equal, when one is the 
 of the other ("HTS" / "Hayat Tahrir al-Sham"), or, for the same kind, when one name's
 words are all in the other's and the short one is specific enough (a person's surname,
 "Jawlani" / "Abu Muhammad al-Jawlani"; or two or more words). The fullest name becomes
-canonical and the others aliases.
+canonical and the others aliases; in the output (`as_written`), the fullest of the names the
+article itself writes, and only those.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from extractor.text.grounding import locate
 from extractor.text.names import is_acronym_of, normalise, tokens
 
 #: words too generic to make a short name specific ("the army" is not "the Sudanese army")
@@ -122,6 +124,25 @@ def resolve_actors(mentions: list[tuple[str, str, list[str]]]) -> tuple[list[Ent
     first_seen = sorted(range(len(entities)), key=lambda e: min(entities[e].members))
     remap = {old: new for new, old in enumerate(first_seen)}
     return [entities[e] for e in first_seen], [remap[a] for a in assignment]
+
+
+def as_written(entity: Entity, text: str) -> list[str]:
+    """The names of `entity` that the article writes (as whole words, up to case, accents and
+    punctuation), each once and in the article's spelling; first the one sharing the most
+    words with the entity's canonical name (ties: the fullest); [] when the article writes none.
+
+    The model sometimes builds an actor's fullest name from pieces of several ("X al-Iraqi
+    al-Syria"), or lists aliases the article never uses; the fullest name would then become
+    canonical and every record naming that actor would carry a name the article does not
+    contain. The names an analyst can find in the article are the ones to report.
+    """
+    found: dict[str, str] = {}
+    for name in entity.names():
+        evidence = locate(name, text, whole_word=True)
+        if evidence is not None and normalise(evidence.quote) == normalise(name):
+            found.setdefault(normalise(name), evidence.quote)
+    words = set(tokens(entity.name))
+    return sorted(found.values(), key=lambda n: (len(words & set(tokens(n))), _fullness(n)), reverse=True)
 
 
 def find_entity(entities: list[Entity], name: str) -> int | None:

@@ -14,10 +14,11 @@ what they change is counted in the document's warnings:
 - a sanctions fact whose measure has a vocabulary of its own that the whole article never
   uses is dropped: a terrorist designation in an article without the word terror(ism, -ist),
   a reward without reward or bounty, an arms embargo without embargo (a small model adds
-  these measures to every target of an export-control or human-rights listing).
+  these measures to every target of an export-control or human-rights listing). This one
+  also reads French, Spanish, Portuguese, German and Russian, so it runs on every text.
 
-The word lists are short, English and deliberately broad (a stem list, not a classifier):
-they only catch records whose evidence says nothing of their type.
+The word lists are short and deliberately broad (a stem list, not a classifier): they only
+catch records whose evidence says nothing of their type.
 """
 
 from __future__ import annotations
@@ -54,11 +55,12 @@ _STATED_MEASURES = {
         re.IGNORECASE,
     ),
 }
-#: measures that an article cannot impose without naming them
+#: measures that an article cannot impose without naming them; the words of English and of
+#: the five other languages `text.candidates` reads (terror- and embargo are shared stems)
 _NAMED_MEASURES = {
-    "terrorist_designation": re.compile(r"\bterror|\bSDGT\b|\bFTO\b", re.IGNORECASE),
-    "reward": re.compile(r"\breward|\bbount(?:y|ies)\b", re.IGNORECASE),
-    "arms_embargo": re.compile(r"\bembargo", re.IGNORECASE),
+    "terrorist_designation": re.compile(r"\bterror|\bSDGT\b|\bFTO\b|\bтеррор", re.IGNORECASE),
+    "reward": re.compile(r"\breward|\bbount(?:y|ies)\b|\br[ée]compens|\brecompensa|\bbelohnung|\bвознагражд", re.IGNORECASE),
+    "arms_embargo": re.compile(r"\bembargo|\bэмбарго", re.IGNORECASE),
 }
 _EXPANDABLE = {"terrorist_designation", "sanctions_listing", "asset_freeze", "travel_ban", "other"}
 

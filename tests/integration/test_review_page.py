@@ -9,6 +9,7 @@ Under CI=true a missing browser fails the test instead of skipping it.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -148,7 +149,15 @@ def test_corrections_made_on_the_page_become_a_gold_case(browser: Browser, page:
         "document": "aleppo.txt", "wrong": ["e2"], "fix": {"e1": {"fatalities": 11}},
         "add": {"actors": [{"name": "Tal Rifaat council", "kind": "government"}]},
     }]}  # fmt: skip
-    browser.open(page)  # kept in the browser's storage across a reload
+    # Kept in the browser's storage across a reload. Chromium hands a write to its storage
+    # service asynchronously, so a reload a few milliseconds after it may still read the older
+    # state (CI saw it once, under load): reopen until the corrections arrive, for at most 15 s.
+    deadline = time.monotonic() + 15
+    while True:
+        browser.open(page)
+        if browser.js("window.extractorCorrections()") == corrections or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert browser.js("window.extractorCorrections()") == corrections
     assert browser.js("document.getElementById('rec-e2').classList.contains('wrong')")
 

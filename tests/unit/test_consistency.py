@@ -119,3 +119,20 @@ def test_a_measure_with_its_own_vocabulary_needs_the_article_to_name_it() -> Non
     named = export_control + " It was designated a Specially Designated Global Terrorist; a reward is offered; the embargo stands."
     assert len(named_measures_only([fact(m) for m in ("terrorist_designation", "reward", "arms_embargo")], named)[0]) == 3
     assert named_measures_only([fact("terrorist_designation")], "OFAC listed it as an SDGT.")[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Le Royaume-Uni a gelé les avoirs du chef de gang.", []),
+        ("Washington offre une récompense; le groupe est classé organisation terroriste.", ["terrorist_designation", "reward"]),
+        ("El Consejo prorrogó el embargo de armas y ofrece una recompensa.", ["reward", "arms_embargo"]),
+        ("Совет ЕС продлил эмбарго; США объявили вознаграждение за террористов.", ["terrorist_designation", "reward", "arms_embargo"]),
+    ],
+)
+def test_measures_named_in_other_languages(text: str, kept: list[str]) -> None:
+    from extractor.postprocess.consistency import named_measures_only
+
+    facts = [SanctionFact(id="s0", target="X", authority="United Kingdom", measure=m, status="imposed",
+                          evidence=_evidence(text), grounded=True) for m in ("terrorist_designation", "reward", "arms_embargo")]  # fmt: skip
+    assert [f.measure.value for f in named_measures_only(facts, text)[0]] == kept
