@@ -11,6 +11,7 @@ article itself writes, and only those.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -36,6 +37,9 @@ GENERIC_WORDS = {
     "united",
     "national",
 }
+
+
+_BRACKETED = re.compile(r"(.*\S)\s*\(([^()]+)\)")
 
 
 @dataclass
@@ -134,15 +138,29 @@ def as_written(entity: Entity, text: str) -> list[str]:
     The model sometimes builds an actor's fullest name from pieces of several ("X al-Iraqi
     al-Syria"), or lists aliases the article never uses; the fullest name would then become
     canonical and every record naming that actor would carry a name the article does not
-    contain. The names an analyst can find in the article are the ones to report.
+    contain. The names an analyst can find in the article are the ones to report; an alias
+    the article writes only in lower case is a description and is left out.
     """
     found: dict[str, str] = {}
-    for name in entity.names():
+    for name in (part for written in entity.names() for part in _bracketed(written)):
         evidence = locate(name, text, whole_word=True)
         if evidence is not None and normalise(evidence.quote) == normalise(name):
             found.setdefault(normalise(name), evidence.quote)
-    words = set(tokens(entity.name))
-    return sorted(found.values(), key=lambda n: (len(words & set(tokens(n))), _fullness(n)), reverse=True)
+    words = set(tokens(_bracketed(entity.name)[0]))
+    ranked = sorted(found.values(), key=lambda n: (len(words & set(tokens(n))), _fullness(n)), reverse=True)
+    # a form the article writes all in lower case ("the trucking firm") describes, it does not name
+    return ranked[:1] + [n for n in ranked[1:] if not _lower_case(n)]
+
+
+def _lower_case(name: str) -> bool:
+    return any(ch.islower() for ch in name) and not any(ch.isupper() for ch in name)
+
+
+def _bracketed(name: str) -> list[str]:
+    """A name written with its short form in brackets is two names: "Malian Armed Forces
+    (FAMa)" is "Malian Armed Forces" and "FAMa"."""
+    match = _BRACKETED.fullmatch(name.strip())
+    return [match.group(1), match.group(2)] if match else [name]
 
 
 def find_entity(entities: list[Entity], name: str) -> int | None:

@@ -66,7 +66,8 @@ def split_listed(text: str, event_drafts: list, sanction_drafts: list, entities:
                 moved = [a for a in entity.aliases if names_match(a, name) or names_match(a, name, same_kind=False)]
                 entity.aliases = [a for a in entity.aliases if a not in moved]
                 actor = actors[index]
-                actor.aliases = [a for a in actor.aliases if a not in moved]
+                gone = {normalise(a) for a in [name, *moved]}
+                actor.aliases = [a for a in actor.aliases if normalise(a) not in gone]
                 kind = _kind(name, role, labels, entity.kind)
                 own = [a for a in moved if normalise(a) != normalise(evidence.quote)]
                 entities.append(Entity(name=evidence.quote, kind=kind, aliases=own, members=[-1]))

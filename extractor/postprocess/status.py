@@ -4,8 +4,8 @@ A small model calls almost every measure `imposed`, the status of a measure anno
 the article, even when its sentence says the measure stands from before ("remains subject
 to an asset freeze", "designated in 2008", "is recognised as a terrorist organisation"),
 is being lifted ("drops sanctions", "delisted") or is under review ("re-examining the
-case"). So a fact the model calls `imposed` takes the status its cited sentence states:
-lifted, else under review, else in force; a sentence that states none of these keeps
+case", "might be removed from the list"). So a fact the model calls `imposed` takes the
+status its cited sentence states: under review, else lifted, else in force; a sentence that states none of these keeps
 `imposed`. English words only (the caller runs this on English text); the other statuses
 the model gives are left alone.
 """
@@ -23,7 +23,8 @@ _LIFTED = re.compile(
     re.IGNORECASE,
 )
 _UNDER_REVIEW = re.compile(
-    r"\b(?:re-?examin\w*|reviewing|under\s+review|reconsider\w*|consider\w*\s+(?:lifting|removing|easing|ending))\b",
+    r"\b(?:re-?examin\w*|reviewing|under\s+review|reconsider\w*|consider\w*\s+(?:lifting|removing|easing|ending)|"
+    r"(?:might|may|could|would)\s+(?:\w+\s+){0,2}(?:lift|remov|delist|eas|end)\w*)\b",
     re.IGNORECASE,
 )
 _IN_FORCE = re.compile(
@@ -35,10 +36,10 @@ _IN_YEAR = re.compile(r"\bin\s+(?:\w+\s+)?(1[89]\d\d|20\d\d)\b", re.IGNORECASE)
 
 def stated_status(quote: str, published: date | None) -> str | None:
     """The status a sentence states for its measure, or None when it states none."""
+    if _UNDER_REVIEW.search(quote):  # first: "might be removed from the list" is not removed yet
+        return "under_review"
     if _LIFTED.search(quote):
         return "lifted"
-    if _UNDER_REVIEW.search(quote):
-        return "under_review"
     earlier = published is not None and any(int(y) < published.year for y in _IN_YEAR.findall(quote))
     if earlier or _IN_FORCE.search(quote):
         return "in_force"

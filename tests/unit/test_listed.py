@@ -78,3 +78,17 @@ def test_an_actor_reports_the_names_the_article_writes() -> None:
     # the article's spelling, matched as whole words only ("Stat" is not in "State")
     assert as_written(Entity(name="the state department", kind="government", aliases=["Stat"]), text) == ["The State Department"]
     assert as_written(Entity(name="Islamic State", kind="armed_group"), text) == []
+
+
+def test_a_name_with_its_short_form_in_brackets_is_two_names() -> None:
+    text = "The Malian Armed Forces (FAMa) said the convoy was attacked; FAMa lost 11 soldiers."
+    entity = Entity(name="Malian Armed Forces", kind="state_forces", aliases=["Malian Armed Forces (FAMa)"])
+    assert as_written(entity, text) == ["Malian Armed Forces", "FAMa"]
+
+
+def test_a_form_written_only_in_lower_case_describes_and_is_not_an_alias() -> None:
+    text = "Transportes Ibarra Robles, a trucking firm, was listed. The trucking firm moved cash."
+    entity = Entity(name="Transportes Ibarra Robles", kind="company", aliases=["trucking firm"])
+    assert as_written(entity, text) == ["Transportes Ibarra Robles"]
+    # the only name the article writes stays the name, whatever its case
+    assert as_written(Entity(name="trucking firm", kind="company"), text) == ["trucking firm"]
