@@ -9,13 +9,14 @@ states that these are different parties. So when two names of one list (a sancti
 targets, an event's perpetrators, an event's targets) resolve to the same actor, every name of
 them that reached that actor only through an alias is split off as an actor of its own,
 taking along the aliases that are forms of its own name. A name that is a form of another
-name of the same list ("HTS" beside "Hayat Tahrir al-Sham") is the same party and stays.
+name of the same list ("HTS" beside "Hayat Tahrir al-Sham") is the same party and stays, and
+a collective noun ("civilians") never becomes an actor.
 """
 
 from __future__ import annotations
 
 from extractor.postprocess.actors import Entity, find_entity, names_match
-from extractor.postprocess.participants import guess_kind
+from extractor.postprocess.participants import COLLECTIVE, guess_kind
 from extractor.schemas import Actor
 from extractor.text.entities import labels_by_name
 from extractor.text.grounding import locate
@@ -58,8 +59,8 @@ def split_listed(text: str, event_drafts: list, sanction_drafts: list, entities:
             distinct = [n for n in together if not any(names_match(n, m) for m in together if m is not n)]
             for name in distinct:
                 entity = entities[index]
-                if len(distinct) < 2 or not _through_alias(entity, name):
-                    continue
+                if len(distinct) < 2 or not _through_alias(entity, name) or COLLECTIVE.match(normalise(name)):
+                    continue  # a collective noun ("civilians") is no actor of its own
                 evidence = locate(name, text, whole_word=True)
                 if evidence is None or not same_spelling(evidence.quote, name):
                     continue

@@ -24,7 +24,7 @@ _LIFTED = re.compile(
 )
 _UNDER_REVIEW = re.compile(
     r"\b(?:re-?examin\w*|reviewing|under\s+review|reconsider\w*|consider\w*\s+(?:lifting|removing|easing|ending)|"
-    r"(?:might|may|could|would)\s+(?:\w+\s+){0,2}(?:lift|remov|delist|eas|end)\w*)\b",
+    r"(?-i:might|may|could|would)\s+(?:\w+\s+){0,2}(?:lift|remov|delist|unfr[eo])\w*)\b",
     re.IGNORECASE,
 )
 _IN_FORCE = re.compile(

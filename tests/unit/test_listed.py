@@ -92,3 +92,12 @@ def test_a_form_written_only_in_lower_case_describes_and_is_not_an_alias() -> No
     assert as_written(entity, text) == ["Transportes Ibarra Robles"]
     # the only name the article writes stays the name, whatever its case
     assert as_written(Entity(name="trucking firm", kind="company"), text) == ["trucking firm"]
+
+
+def test_a_collective_noun_listed_beside_a_name_is_not_made_an_actor() -> None:
+    text = "Rebels of the Front killed civilians and soldiers of the Kivalian army in Kora."
+    entity = Entity(name="Kivalian army", kind="state_forces", aliases=["civilians"], members=[0])
+    entities, actors = [entity], [Actor(id="a1", name="Kivalian army", kind="state_forces", aliases=["civilians"])]
+    event = CitedEvent(type="battle", perpetrators=["Front"], targets=["Kivalian army", "civilians"], sentence=1)
+    assert split_listed(text, [(event, None)], [], entities, actors) == []
+    assert len(actors) == 1

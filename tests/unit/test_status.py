@@ -22,6 +22,7 @@ PUBLISHED = date(2025, 4, 8)
         ("The Council delisted Mr Orlov on Monday.", "lifted"),
         ("The Council said it was re-examining the case of Mr Orlov.", "under_review"),
         ("The group might be removed from the sanctions list if it changes its conduct.", "under_review"),
+        ("In May the Council lifted the asset freeze on Mr Orlov.", "lifted"),
         # a measure announced today, or a year that is this year's or that dates something else
         ("The Treasury today sanctioned three companies.", None),
         ("The Treasury sanctioned the firm, which it said had moved funds since 2019.", None),
