@@ -28,6 +28,7 @@ from extractor.pipeline.plan import plan
 from extractor.pipeline.run import BATCH_CALLS, PassRunner
 from extractor.records import schema_hash
 from extractor.schemas import Extraction, Meta
+from extractor.text import entities
 from extractor.text.chunking import chunk_text
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,12 @@ class Extractor:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()
+        if config.places_are_not_actors or config.people:
+            # Load and run the name tagger now, in the caller's thread. Its first import pulls in spaCy's
+            # dependencies (httpx among them); made from an assembly worker thread while a request
+            # on the event loop used the same module, it once failed a document with "partially
+            # initialized module 'httpx'" (CI, under load).
+            entities.warm()
 
     def _open_cache(self, config: ExtractorConfig) -> ResponseCache | None:
         if not config.cache:

@@ -77,6 +77,14 @@ def tagger():
         return None
 
 
+def warm() -> None:
+    """Load the tagger and run it once, so that whatever spaCy imports on first use is imported
+    in the calling thread (the pipeline calls this from the thread that builds it)."""
+    nlp = tagger()
+    if nlp is not None:
+        _tag(nlp, "The United Nations said on Monday that the army had left the town.")
+
+
 def clean(name: str) -> str:
     """A tagged span as a name: no leading article, possessive or edge punctuation."""
     name = " ".join(name.split())

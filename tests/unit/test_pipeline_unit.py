@@ -657,3 +657,19 @@ def test_an_entry_under_a_format_1_key_is_found_and_moved_to_its_new_key(cache_d
     reopened = ResponseCache(cache_dir)
     assert len(list(reopened.items())) == len(plan)  # each moved, none duplicated
     reopened.close()
+
+
+def test_the_name_tagger_is_loaded_when_the_extractor_is_built_in_its_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """spaCy's first import pulls in httpx; made later from an assembly worker thread while a
+    request used httpx on the event loop, it once failed a document in CI."""
+    import threading
+
+    from extractor.text import entities
+
+    calls: list[int] = []
+    monkeypatch.setattr(entities, "warm", lambda: calls.append(threading.get_ident()))
+    with make(FakeBackend()):
+        assert calls == [threading.get_ident()]
+    calls.clear()
+    with make(FakeBackend(), places_are_not_actors=False, people=False):
+        assert calls == []  # nothing that reads the tagger: it is not loaded

@@ -53,7 +53,7 @@ def test_load_follows_current_file(prompts_copy: Path) -> None:
     assert PromptSet.load(current).version == current
 
 
-@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4", "v5", "v6"])
+@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
 def test_all_templates_render(prompts_copy: Path, version: str) -> None:
     prompts = PromptSet.load(version)
     assert prompts.system.strip()
