@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from extractor.postprocess.actors import Entity, find_entity, names_match
 from extractor.postprocess.participants import COLLECTIVE, guess_kind
-from extractor.schemas import Actor
+from extractor.schemas import Actor, Evidence
 from extractor.text.entities import labels_by_name
 from extractor.text.grounding import locate
 from extractor.text.names import normalise, same_spelling
@@ -56,24 +56,27 @@ def split_listed(text: str, event_drafts: list, sanction_drafts: list, entities:
             if index is not None:
                 by_entity.setdefault(index, []).append(name)
         for index, together in by_entity.items():
+            # forms of one another ("HTS", "Hayat Tahrir al-Sham") are one party
             distinct = [n for n in together if not any(names_match(n, m) for m in together if m is not n)]
+            if len(distinct) < 2:
+                continue
             for name in distinct:
-                entity = entities[index]
-                if len(distinct) < 2 or not _through_alias(entity, name) or COLLECTIVE.match(normalise(name)):
-                    continue  # a collective noun ("civilians") is no actor of its own
+                if not _through_alias(entities[index], name) or COLLECTIVE.match(normalise(name)):
+                    continue  # its own actor already, or a collective noun ("civilians")
                 evidence = locate(name, text, whole_word=True)
-                if evidence is None or not same_spelling(evidence.quote, name):
-                    continue
-                moved = [a for a in entity.aliases if names_match(a, name) or names_match(a, name, same_kind=False)]
-                entity.aliases = [a for a in entity.aliases if a not in moved]
-                actor = actors[index]
-                gone = {normalise(a) for a in [name, *moved]}
-                actor.aliases = [a for a in actor.aliases if normalise(a) not in gone]
-                kind = _kind(name, role, labels, entity.kind)
-                own = [a for a in moved if normalise(a) != normalise(evidence.quote)]
-                entities.append(Entity(name=evidence.quote, kind=kind, aliases=own, members=[-1]))
-                actors.append(
-                    Actor(id=f"a{len(actors) + 1}", name=evidence.quote, aliases=own, kind=kind, evidence=evidence, grounded=True)
-                )
-                split.append(evidence.quote)
+                if evidence is not None and same_spelling(evidence.quote, name):
+                    _split_off(index, name, evidence, _kind(name, role, labels, entities[index].kind), entities, actors)
+                    split.append(evidence.quote)
     return [f"split {len(split)} actor(s) that a record lists beside another name of the same actor: {', '.join(split)}"] if split else []
+
+
+def _split_off(index: int, name: str, evidence: Evidence, kind: str, entities: list[Entity], actors: list[Actor]) -> None:
+    """A new actor for `name`, taking from actor `index` the aliases that are forms of it."""
+    entity, actor = entities[index], actors[index]
+    moved = [a for a in entity.aliases if names_match(a, name)]
+    entity.aliases = [a for a in entity.aliases if a not in moved]
+    gone = {normalise(a) for a in [name, *moved]}
+    actor.aliases = [a for a in actor.aliases if normalise(a) not in gone]
+    own = [a for a in moved if normalise(a) != normalise(evidence.quote)]
+    entities.append(Entity(name=evidence.quote, kind=kind, aliases=own, members=[-1]))
+    actors.append(Actor(id=f"a{len(actors) + 1}", name=evidence.quote, aliases=own, kind=kind, evidence=evidence, grounded=True))
