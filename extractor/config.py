@@ -78,8 +78,8 @@ class ExtractorConfig:
     #: perpetrators) are different actors, even when the actors pass made one an alias of
     #: another (postprocess.listed)
     listed_are_distinct: bool = True
-    #: an actor reports only the names the article writes, the fullest as its name
-    #: (postprocess.actors.as_written)
+    #: an actor reports only the names the article writes, the one closest to the model's
+    #: name first (postprocess.actors.as_written)
     names_as_written: bool = True
     #: a sanctions fact the model calls imposed takes the status its sentence states (lifted,
     #: under review, in force; postprocess.status; English text only)

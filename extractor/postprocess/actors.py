@@ -5,8 +5,8 @@ leading "the", "al-" article) their names or aliases are equal, when one is the 
 of the other ("HTS" / "Hayat Tahrir al-Sham"), or, for the same kind, when one name's
 words are all in the other's and the short one is specific enough (a person's surname,
 "Jawlani" / "Abu Muhammad al-Jawlani"; or two or more words). The fullest name becomes
-canonical and the others aliases; in the output (`as_written`), the fullest of the names the
-article itself writes, and only those.
+canonical and the others aliases; in the output (`as_written`), only the names the article
+itself writes, the one sharing most words with the canonical name first.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ the article, even when its sentence says the measure stands from before ("remain
 to an asset freeze", "designated in 2008", "is recognised as a terrorist organisation"),
 is being lifted ("drops sanctions", "delisted") or is under review ("re-examining the
 case", "might be removed from the list"). So a fact the model calls `imposed` takes the
-status its cited sentence states: under review, else lifted, else in force; a sentence that states none of these keeps
-`imposed`. English words only (the caller runs this on English text); the other statuses
-the model gives are left alone.
+status its cited sentence states: under review, else lifted, else in force; a sentence that
+states none of these keeps `imposed`. English words only (the caller runs this on English
+text); the other statuses the model gives are left alone.
 """
 
 from __future__ import annotations
