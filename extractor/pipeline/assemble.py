@@ -158,11 +158,12 @@ def _actors(mentions: list[tuple[ActorDraft, Evidence | None]], text: str | None
             evidence_of[entity_index] = evidence
     actors = []
     for n, entity in enumerate(entities):
-        name = _as_written(entity.name, evidence_of.get(n))
-        aliases = [a for a in entity.aliases if a != name]
         written = as_written(entity, text) if text is not None else []
         if written:
             name, aliases = written[0], written[1:]
+        else:
+            name = _article_spelling(entity.name, evidence_of.get(n))
+            aliases = [a for a in entity.aliases if a != name]
         actors.append(
             Actor(
                 id=f"a{n + 1}",
@@ -243,7 +244,7 @@ def _sanctions(drafts: list[tuple[SanctionDraft, Evidence | None]], entities, ac
     return _numbered(SanctionFact, "s", candidates)
 
 
-def _as_written(name: str, evidence: Evidence | None) -> str:
+def _article_spelling(name: str, evidence: Evidence | None) -> str:
     """Prefer the article's spelling when the name was grounded by a near match."""
     if evidence is not None and evidence.quote != name and same_spelling(evidence.quote, name):
         return evidence.quote
