@@ -2,7 +2,8 @@
 
 Post-processing (consistency checks, sanctions authorities as jurisdictions, participants
 promoted to actors, ungrounded records dropped or flagged) runs after the model, so its effect
-can be measured on the *same* real model outputs: fill a cache with
+can be measured on the *same* real model outputs; so can the second look's absence (the first
+round's answers are the same with or without it): fill a cache with
 `extractor eval --cache-dir DIR`, then
 
     python -m benchmarks.ablate_postprocessing --cache-dir DIR [--fixtures evals] [--cases-file evals/ci-cases.txt]
@@ -29,6 +30,7 @@ from extractor.pipeline import Extractor
 
 VARIANTS = {
     "as shipped": {},
+    "without the second look (its recorded answers unused; extractor/pipeline/second_look.py)": {"second_look": False},
     "without consistency checks (extractor/postprocess/consistency.py)": {"consistency_checks": False},
     "without authority canonicalisation": {"canonical_authorities": False},
     "without method types and background (extractor/postprocess/event_types.py)": {"method_types": False},

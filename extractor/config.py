@@ -84,6 +84,9 @@ class ExtractorConfig:
     #: a sanctions fact the model calls imposed takes the status its sentence states (lifted,
     #: under review, in force; postprocess.status; English text only)
     status_as_stated: bool = True
+    #: paragraphs that state a dated incident no event cites are shown to the events task
+    #: again, once, and its new incidents kept (pipeline.second_look; sentence-citing prompts)
+    second_look: bool = True
     #: which passes run (records.PASS_NAMES, in that order)
     passes: tuple[str, ...] | None = None
     #: article tokens per chunk (None: what fits the model's context window)

@@ -1,7 +1,8 @@
 """The facade: `Extractor` (configured, reusable), `extract` and `aextract` (one-shot).
 
 A document goes chunk -> withhold injected instructions -> passes (`run.PassRunner`:
-cache, backend) -> `assemble.assemble` (grounding, resolution, checks). The facade owns the
+cache, backend) -> a second look at the incidents no event cites (`second_look`) ->
+`assemble.assemble` (grounding, resolution, checks). The facade owns the
 lifetime of the backend, the cache and a private event loop for the synchronous API; it knows
 backends only through `extractor.backends` (the protocol and the factory).
 """
@@ -22,6 +23,7 @@ from extractor.cache import ResponseCache, open_or_recover
 from extractor.config import ExtractorConfig
 from extractor.errors import CacheError, ConfigError
 from extractor.llm.prompts import PromptSet
+from extractor.pipeline import second_look
 from extractor.pipeline.assemble import AssemblyOptions, assemble
 from extractor.pipeline.deferred import AnswerBook
 from extractor.pipeline.plan import plan
@@ -147,6 +149,11 @@ class Extractor:
         # and which passes have anything to answer.
         jobs, withheld_spans = plan(chunks, self.prompts, self.config.passes, self.config.withhold_instructions)
         outputs = await self.runner.run_all(jobs, published)
+        if self.config.second_look and self.prompts.style == "sentence":  # uncited incidents, asked again
+            follow = second_look.jobs(jobs, outputs)
+            if follow:
+                answers = await self.runner.run_all(follow, published)
+                outputs += [second_look.shown_only(job, answer) for job, answer in zip(follow, answers)]
         meta = Meta(
             model=self.backend.label,
             backend=self.backend.identity,

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 
+from extractor.text.dates import names_a_day
 from extractor.text.language import is_english
-from extractor.text.sentences import sentence_spans
+from extractor.text.sentences import paragraphs, sentence_spans
 
 _INCIDENT = re.compile(
     r"\b(?:kill\w*|dead|death\w*|die[ds]?|wound\w*|injur\w*|attack\w*|ambush\w*|assault\w*|raid\w*|clash\w*|"
@@ -65,3 +66,33 @@ def candidate_sentences(pass_name: str, text: str) -> list[int] | None:
 
 def _matching(vocabulary: re.Pattern, text: str) -> list[int]:
     return [n for n, (start, end) in enumerate(sentence_spans(text), 1) if vocabulary.search(text, start, end)]
+
+
+def uncited_incidents(
+    text: str, cited: set[int], hidden: set[int] = frozenset(), *, opening: bool = True
+) -> list[list[int]]:
+    """The paragraphs of `text` (their sentence numbers) worth a second events question: each
+    paragraph that no cited sentence belongs to, whose first sentence names a day and which
+    states an incident (the events vocabulary). Left out: a paragraph with a `hidden`
+    sentence (a withheld passage) and, when `text` starts the article (`opening`), its
+    opening (headline, byline and dateline lines and the lead paragraph: a summary of the
+    incidents told below). English text only (the vocabulary judges nothing else)."""
+    if not is_english(text):
+        return []
+    spans = sentence_spans(text)
+    groups = paragraphs(text)
+    if opening:
+        lead = next((i for i, g in enumerate(groups) if _ENDS_SENTENCE.search(text[slice(*spans[g[-1] - 1])])), -1)
+        groups = groups[lead + 1 :]
+    chosen: list[list[int]] = []
+    for group in groups:
+        if cited.intersection(group) or hidden.intersection(group):
+            continue
+        if not names_a_day(text[slice(*spans[group[0] - 1])]):
+            continue
+        if any(_INCIDENT.search(text, *spans[n - 1]) for n in group):
+            chosen.append(group)
+    return chosen
+
+
+_ENDS_SENTENCE = re.compile(r"""[.!?]["'\u201d\u2019)\]]*$""")

@@ -120,3 +120,20 @@ def _resolve(text: str | None, published: str | date | None) -> str | None:
                 back += 7
             return (pub - timedelta(days=back)).isoformat()
     return None
+
+
+_DAY_WORD = re.compile(
+    rf"\b(?:{'|'.join(_WEEKDAYS)}|yesterday|today|tonight|overnight|last\s+night|this\s+(?:morning|afternoon|evening))\b",
+    re.IGNORECASE,
+)
+# Month names capitalised, as news writes them ("May 5", "3 Nov."), so "may 5 times" is no date.
+_CAPITAL_MONTHS = "|".join(name.capitalize() for name in sorted(_MONTHS, key=len, reverse=True))
+_NAMED_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_CAPITAL_MONTHS})|(?:{_CAPITAL_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?)\b"
+)
+
+
+def names_a_day(text: str) -> bool:
+    """Whether `text` names a particular recent day: a weekday, "yesterday", "last night", a
+    month and day number. News tells a new incident with its day; background with a year."""
+    return _DAY_WORD.search(text) is not None or _NAMED_DATE.search(text) is not None

@@ -10,6 +10,7 @@ not cut at the periods of abbreviations and initials ("U.S.", "Dr.", "No. 17").
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 
@@ -86,3 +87,21 @@ def sentence(text: str, number: int) -> tuple[int, int] | None:
         if isinstance(number, int) and 1 <= number <= len(spans)
         else None
     )
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def paragraphs(text: str) -> list[list[int]]:
+    """The 1-based numbers of `text`'s sentences grouped by paragraph (blank-line separated),
+    in order; every sentence is in exactly one group."""
+    breaks = [m.start() for m in _PARAGRAPH_BREAK.finditer(text)]
+    groups: list[list[int]] = []
+    last = -1
+    for number, (start, _end) in enumerate(sentence_spans(text), 1):
+        paragraph = bisect.bisect_left(breaks, start)
+        if paragraph != last or not groups:
+            groups.append([])
+            last = paragraph
+        groups[-1].append(number)
+    return groups

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractor.text.dates import parse_published, resolve_date
+from extractor.text.dates import names_a_day, parse_published, resolve_date
 
 MONDAY = "2024-12-09"  # a Monday
 assert date.fromisoformat(MONDAY).weekday() == 0
@@ -160,3 +160,22 @@ def test_property_month_day_within_a_year_before_publication(published: date, of
     if target.month == 2 and target.day == 29:
         return  # leap day: the year is not always derivable
     assert resolve_date(phrase, published) == target.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("On Sunday, the army said", True),
+        ("late on Saturday night", True),
+        ("Police said yesterday", True),
+        ("on March 3 police fired", True),
+        ("BANGUI, May 7 (AFP) -", True),
+        ("on 12th June", True),
+        ("In 2021, gunmen abducted 279 schoolgirls", False),
+        ("the group has fought the state since 2011", False),
+        ("prices may 5 times exceed", False),  # a lower-case "may" is a verb
+        ("in May 2024", False),  # a month and a year name no day
+    ],
+)
+def test_names_a_day(text: str, expected: bool) -> None:
+    assert names_a_day(text) is expected

@@ -18,7 +18,7 @@ from extractor.backends.base import Capabilities, GenerationParams
 from extractor.backends.instructor_calls import InstructorBackend
 from extractor.text.chunking import chunk_text
 from extractor.llm.drafts import _grounding_text
-from extractor.records import ANSWER_MODELS
+from extractor.records import EVIDENCE_STYLES
 from extractor.pipeline import ExtractionError, Extractor
 from extractor.schemas import Extraction
 
@@ -26,9 +26,10 @@ from extractor.schemas import Extraction
 
 def pass_of(response_model: type[BaseModel]) -> str:
     """The pass a response model belongs to (backends may hand instructor a wrapped subclass)."""
-    for name, model in ANSWER_MODELS.items():
-        if issubclass(response_model, model):
-            return name
+    for passes in EVIDENCE_STYLES.values():
+        for spec in passes:
+            if issubclass(response_model, spec.answer_model):
+                return spec.name
     raise AssertionError(f"unexpected response model {response_model!r}")
 
 

@@ -1,6 +1,6 @@
 """Numbered sentences (v3): deterministic spans that abbreviations do not cut."""
 
-from extractor.text.sentences import numbered, sentence, sentence_spans
+from extractor.text.sentences import numbered, paragraphs, sentence, sentence_spans
 
 
 def test_spans_are_exact_and_skip_abbreviations() -> None:
@@ -61,3 +61,9 @@ def test_sentences_and_grounding_in_french_spanish_and_russian() -> None:
         evidence = locate(name, text, whole_word=True)
         assert evidence is not None and text[evidence.start : evidence.end] == name
     assert locate("Северный", "Северныйтранзит", whole_word=True) is None
+
+
+def test_paragraphs_group_sentence_numbers_by_blank_lines() -> None:
+    text = "Headline here\n\nFirst one. Second one.\n \nThird one.\nA line of its own\n\n\nLast one."
+    assert paragraphs(text) == [[1], [2, 3], [4, 5], [6]]
+    assert paragraphs("One. Two.") == [[1, 2]]
