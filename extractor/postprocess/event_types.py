@@ -30,7 +30,7 @@ from extractor.schemas import Event, EventType
 
 _VIOLENT = {"battle", "explosion_remote_violence", "violence_against_civilians"}
 _REMOTE = re.compile(
-    r"\b(?:air ?strikes?|air raids?|drones?|strikes?|struck by|"
+    r"\b(?:air ?strikes?|air raids?|drones?|strikes?|struck by|(?:fighter |military )?jets|warplanes?|gunships?|"
     r"shell(?:s|ed|ing|fire)?|bomb\w*|explo\w*|blasts?|mortars?|rockets?|missiles?|artillery|ieds?|"
     r"improvised explosive|grenades?|land ?mines?|car bomb|suicide bomber)\b",
     re.IGNORECASE,
