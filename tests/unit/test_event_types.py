@@ -36,6 +36,9 @@ def _event(quote: str, type: str, targets: list[str] | None = None, **fields) ->
         # both a weapon and ground fighting: the model's type stands
         ("Troops clashed with rebels and shelled their positions.", "battle", ["rebels"], "battle"),
         ("An airstrike hit the camp.", "explosion_remote_violence", ["civilians"], "explosion_remote_violence"),
+        # aircraft named as the means: remote violence ("its jets had struck two camps")
+        ("The air force said its jets had struck two bandit camps in the forest.", "battle", ["bandits"], "explosion_remote_violence"),
+        ("Warplanes pounded rebel positions overnight.", "explosion_remote_violence", ["rebels"], "explosion_remote_violence"),
         # non-violent types are never retyped
         ("Protesters threw stones and a petrol bomb at police.", "riot", ["police"], "riot"),
     ],
