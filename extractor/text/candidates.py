@@ -23,7 +23,7 @@ _INCIDENT = re.compile(
     r"\b(?:kill\w*|dead|death\w*|die[ds]?|wound\w*|injur\w*|attack\w*|ambush\w*|assault\w*|raid\w*|clash\w*|"
     r"fight\w*|fought|battl\w*|gunfight\w*|firefight\w*|shell\w*|bomb\w*|blast\w*|explo\w*|strik\w*|struck|"
     r"airstrike\w*|drone\w*|missile\w*|rocket\w*|mortar\w*|artillery|ied|grenade\w*|shot|shoot\w*|gunm[ae]n|"
-    r"massacre\w*|behead\w*|abduct\w*|kidnap\w*|hostage\w*|murder\w*|execut\w*|tortur\w*|loot\w*|burn\w*|"
+    r"massacre\w*|behead\w*|abduct\w*|kidnap\w*|hostage\w*|murder\w*|execut(?:e[ds]?|ing|ions?)|tortur\w*|loot\w*|burn\w*|"
     r"gunned|stabb\w*|stabs?|lynch\w*|hacked|casualt\w*|toll|victims?|bodies|offensive|incursion\w*|sieg\w*|besieg\w*|"
     r"invad\w*|invasion|mutin\w*|coup|sit-in|picket\w*|walkout|boycott\w*|"
     r"torch\w*|protest\w*|demonstrat\w*|march\w*|rall(?:y|ies|ied)|riot\w*|unrest|tear\s?gas|stormed|"

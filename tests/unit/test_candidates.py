@@ -74,3 +74,12 @@ def test_uncited_incidents_only_judges_english() -> None:
     text = "Titre\n\nLe dimanche 4 mai, des hommes armés ont tué neuf villageois.\n\nLe lundi 5 mai, l'armée a attaqué le camp."
     assert not is_english(text)
     assert uncited_incidents(text, cited=set()) == []
+
+
+def test_an_executive_order_is_not_an_execution() -> None:
+    text = (
+        "The Treasury said on Tuesday that it had designated two companies and their owners under "
+        "Executive Order 13224 for moving money for the group. "
+        "In a separate statement, the army said that militants had executed two hostages in the north."
+    )
+    assert candidate_sentences("events", text) == [2]
