@@ -18,19 +18,17 @@ book (a batch job) it is simply left pending until the next ingest (`pipeline.de
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 from extractor.pipeline.assemble import PassOutput
 from extractor.pipeline.run import PassJob
 from extractor.text.candidates import uncited_incidents
+from extractor.text.sentences import WITHHELD, excerpt, numbered_lines
 
 #: at most this many paragraphs of one chunk are asked again (a bound on the cost of a long
 #: article with many dated paragraphs), in the article's order
 MAX_PARAGRAPHS = 6
-
-_LINE = re.compile(r"^\[(\d+)\] (.*)$")
 
 
 def jobs(first: Sequence[PassJob], outputs: Sequence[PassOutput]) -> list[PassJob]:
@@ -39,20 +37,14 @@ def jobs(first: Sequence[PassJob], outputs: Sequence[PassOutput]) -> list[PassJo
     for job, output in zip(first, outputs):
         if job.name != "events" or job.skip or not output.items:
             continue
-        shown = _lines(job.model_text)
-        hidden = {n for n, line in shown.items() if line == "[withheld]"}
+        hidden = {n for n, sentence in numbered_lines(job.model_text).items() if sentence == WITHHELD}
         cited = {item.sentence for item in output.items}
         groups = uncited_incidents(job.chunk.text, cited, hidden, opening=job.chunk.start == 0)
-        for group in groups[:MAX_PARAGRAPHS]:
-            follow.append(replace(job, model_text="\n".join(f"[{n}] {shown[n]}" for n in group if n in shown)))
+        follow += [replace(job, model_text=excerpt(job.model_text, group)) for group in groups[:MAX_PARAGRAPHS]]
     return follow
 
 
 def shown_only(job: PassJob, output: PassOutput) -> PassOutput:
     """The second look's answer without the records that cite a sentence it was not shown."""
-    shown = set(_lines(job.model_text))
+    shown = set(numbered_lines(job.model_text))
     return replace(output, items=[item for item in output.items if item.sentence in shown])
-
-
-def _lines(model_text: str) -> dict[int, str]:
-    return {int(m[1]): m[2] for line in model_text.splitlines() if (m := _LINE.match(line))}

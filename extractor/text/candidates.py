@@ -17,7 +17,7 @@ import re
 
 from extractor.text.dates import names_a_day
 from extractor.text.language import is_english
-from extractor.text.sentences import paragraphs, sentence_spans
+from extractor.text.sentences import ends_a_sentence, paragraphs, sentence_spans
 
 _INCIDENT = re.compile(
     r"\b(?:kill\w*|dead|death\w*|die[ds]?|wound\w*|injur\w*|attack\w*|ambush\w*|assault\w*|raid\w*|clash\w*|"
@@ -81,8 +81,8 @@ def uncited_incidents(
         return []
     spans = sentence_spans(text)
     groups = paragraphs(text)
-    if opening:
-        lead = next((i for i, g in enumerate(groups) if _ENDS_SENTENCE.search(text[slice(*spans[g[-1] - 1])])), -1)
+    if opening:  # up to and including the first paragraph that ends a sentence: the lead
+        lead = next((i for i, g in enumerate(groups) if ends_a_sentence(text[slice(*spans[g[-1] - 1])])), -1)
         groups = groups[lead + 1 :]
     chosen: list[list[int]] = []
     for group in groups:
@@ -93,6 +93,3 @@ def uncited_incidents(
         if any(_INCIDENT.search(text, *spans[n - 1]) for n in group):
             chosen.append(group)
     return chosen
-
-
-_ENDS_SENTENCE = re.compile(r"""[.!?]["'\u201d\u2019)\]]*$""")

@@ -16,7 +16,13 @@ from functools import lru_cache
 
 # A sentence ends at . ! ? (closing quotes/brackets kept with it) before whitespace, or at a
 # line break (headlines, datelines and list items have no final period).
-_END = re.compile(r"""[.!?]["'\u201d\u2019)\]]*(?=\s)|\n""")
+#: a sentence's closing punctuation, closing quotes and brackets kept with it
+_CLOSING = r"""[.!?]["'\u201d\u2019)\]]*"""
+_END = re.compile(_CLOSING + r"(?=\s)|\n")
+_ENDS_WITH_CLOSING = re.compile(_CLOSING + "$")
+#: what `numbered` shows instead of a withheld sentence
+WITHHELD = "[withheld]"
+_NUMBERED_LINE = re.compile(r"^\[(\d+)\] (.*)$")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof rev gen lt col maj capt sgt cpl adm cmdr gov sen rep st jr sr no nos vs etc inc ltd "
     "co corp dept approx est fig jan feb mar apr jun jul aug sep sept oct nov dec mt ft e.o u.s u.k u.n "
@@ -63,7 +69,7 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def numbered(
-    text: str, hidden: list[tuple[int, int]] | None = None, marker: str = "[withheld]"
+    text: str, hidden: list[tuple[int, int]] | None = None, marker: str = WITHHELD
 ) -> str:
     """`text` one sentence per line as "[n] sentence"; a sentence overlapping a `hidden` span
     (a withheld passage) is shown as `marker`, so the numbering stays that of `text`."""
@@ -89,6 +95,23 @@ def sentence(text: str, number: int) -> tuple[int, int] | None:
     )
 
 
+def numbered_lines(shown: str) -> dict[int, str]:
+    """The sentences of a `numbered` text (or an excerpt of one) by their numbers."""
+    return {int(m[1]): m[2] for line in shown.splitlines() if (m := _NUMBERED_LINE.match(line))}
+
+
+def excerpt(shown: str, numbers: set[int] | list[int]) -> str:
+    """The lines of a `numbered` text whose sentence numbers are in `numbers`, as shown."""
+    wanted = set(numbers)
+    return "\n".join(line for line in shown.splitlines() if (m := _NUMBERED_LINE.match(line)) and int(m[1]) in wanted)
+
+
+def ends_a_sentence(text: str) -> bool:
+    """Whether `text` ends with a sentence's closing punctuation (a headline or a dateline
+    line does not)."""
+    return _ENDS_WITH_CLOSING.search(text) is not None
+
+
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
@@ -100,7 +123,7 @@ def paragraphs(text: str) -> list[list[int]]:
     last = -1
     for number, (start, _end) in enumerate(sentence_spans(text), 1):
         paragraph = bisect.bisect_left(breaks, start)
-        if paragraph != last or not groups:
+        if paragraph != last:
             groups.append([])
             last = paragraph
         groups[-1].append(number)
